@@ -1,0 +1,4 @@
+"""Runtime components: hooks, optimizer constructors, runner helpers."""
+from .hooks import InputChannelsCheckHook
+
+__all__ = ['InputChannelsCheckHook']

@@ -1,0 +1,3 @@
+from .input_channels_check_hook import InputChannelsCheckHook
+
+__all__ = ['InputChannelsCheckHook']

@@ -1,0 +1,1 @@
+"""Metrics registered in :data:`mmrsfm.registry.METRICS`."""

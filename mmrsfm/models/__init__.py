@@ -1,0 +1,1 @@
+"""Models: backbones, necks, heads, losses, pretrainers and data preprocessors."""

@@ -1,0 +1,61 @@
+"""Config handling shared by ``tools/train.py`` and ``tools/test.py`` (scope-agnostic)."""
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+
+CHECK_HOOK = 'mmrsfm.InputChannelsCheckHook'
+
+
+def setup_common(cfg: Config, config_path: str, work_dir: str = None, launcher: str = 'none') -> None:
+    """Apply the settings both tools share, in place.
+
+    - ``default_scope`` falls back to ``mmrsfm`` (mmdet/mmseg/mmrotate configs set their own);
+    - ``work_dir``: CLI > config > ``./work_dirs/<config name>``;
+    - ``--launcher pytorch`` on a machine without CUDA runs on CPU processes (see
+      :func:`init_cpu_distributed`), so ``tools/dist_train.sh CONFIG 2`` works there too;
+    - :class:`mmrsfm.engine.InputChannelsCheckHook` is added once to ``custom_hooks``.
+    """
+    cfg.setdefault('default_scope', 'mmrsfm')
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+    cfg.launcher = launcher
+    if launcher == 'pytorch' and not torch.cuda.is_available():
+        init_cpu_distributed(cfg)
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in (CHECK_HOOK, 'InputChannelsCheckHook') for h in hooks):
+        hooks.append(dict(type=CHECK_HOOK))
+    cfg.custom_hooks = hooks
+    os.makedirs(osp.abspath(cfg.work_dir), exist_ok=True)
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start a ``gloo`` process group for torchrun-launched CPU processes.
+
+    mmengine's ``init_dist`` always calls ``torch.cuda.set_device`` and its default DDP wrapper
+    passes ``device_ids=[LOCAL_RANK]``; both fail without CUDA. Initialising the group here makes
+    the Runner skip ``init_dist`` (it only initialises when no group exists), and an explicit
+    ``device_ids=None`` lets DDP wrap a CPU module. A config's own ``model_wrapper_cfg`` wins.
+    """
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')  # rank/world size from torchrun's environment
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'  # what the log shows
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def build_runner(cfg: Config):
+    """Build ``Runner`` (or ``cfg.runner_type``, e.g. ``FlexibleRunner`` for FSDP/DeepSpeed)."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

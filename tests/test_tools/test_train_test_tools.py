@@ -1,0 +1,110 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh end to end, as subprocesses on CPU."""
+import os
+import os.path as osp
+import pickle
+import shutil
+
+import pytest
+import torch
+
+from conftest import DEMO_CONFIG, demo_options, run_tool
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, dota_root):
+    """A 4-iteration run with checkpoints at 2 and 4."""
+    work = str(tmp_path_factory.mktemp('train'))
+    out = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', work] + demo_options(dota_root, 4)).stdout
+    return work, out
+
+
+def test_train_writes_runner_checkpoints(trained):
+    work, out = trained
+    assert osp.isfile(osp.join(work, 'iter_2.pth')) and osp.isfile(osp.join(work, 'iter_4.pth'))
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        assert f.read().strip().endswith('iter_4.pth')
+    assert 'InputChannelsCheckHook' in out  # added by the tool to every config
+    assert 'dota/mAP' in out  # validation ran at the end
+    ckpt = torch.load(osp.join(work, 'iter_4.pth'), weights_only=True)  # no trust override needed
+    assert ckpt['meta']['iter'] == 4 and 'message_hub' in ckpt and 'optimizer' in ckpt
+
+
+def test_resume_auto_continues_from_last_checkpoint(trained, tmp_path, dota_root):
+    work = str(tmp_path / 'resume')
+    shutil.copytree(trained[0], work)
+    out = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', work, '--resume'] +
+                   demo_options(dota_root, 6)).stdout
+    assert 'resumed epoch: 0, iter: 4' in out
+    assert 'Iter(train) [5/6]' in out and 'Iter(train) [1/6]' not in out
+    assert torch.load(osp.join(work, 'iter_6.pth'), weights_only=True)['meta']['iter'] == 6
+
+
+def test_resume_from_given_checkpoint(trained, tmp_path, dota_root):
+    ckpt = osp.join(trained[0], 'iter_2.pth')
+    out = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp_path), '--resume', ckpt] +
+                   demo_options(dota_root, 3)).stdout
+    assert 'resumed epoch: 0, iter: 2' in out and 'Iter(train) [3/3]' in out
+
+
+def test_load_from_starts_a_new_schedule_from_weights(trained, tmp_path, dota_root):
+    ckpt = osp.join(trained[0], 'iter_4.pth')
+    out = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp_path)] +
+                   demo_options(dota_root, 2, load_from=ckpt)).stdout
+    assert f'Load checkpoint from {ckpt}' in out
+    assert 'Iter(train) [1/2]' in out and 'resumed' not in out
+    # The new run started from the loaded weights, not a fresh init: before its first step
+    # (lr > 0 changes them) the backbone stem equals the loaded one up to two small updates.
+    loaded = torch.load(ckpt, weights_only=True)['state_dict']
+    fresh = torch.load(osp.join(str(tmp_path), 'iter_2.pth'), weights_only=True)['state_dict']
+    key = 'backbone.conv1.weight'
+    drift = (fresh[key] - loaded[key]).abs().mean() / loaded[key].abs().mean()
+    assert drift < 0.1, f'weights moved by {drift:.3f} relative: load_from had no effect'
+
+
+def test_test_tool_dumps_and_draws(trained, tmp_path, dota_root):
+    out_pkl, show_dir = str(tmp_path / 'preds.pkl'), str(tmp_path / 'vis')
+    out = run_tool(['tools/test.py', DEMO_CONFIG, osp.join(trained[0], 'iter_4.pth'), '--work-dir',
+                    str(tmp_path / 'eval'), '--out', out_pkl, '--show-dir', show_dir] +
+                   demo_options(dota_root)).stdout
+    assert 'mmrsfm-test-metrics dota/mAP=' in out
+    with open(out_pkl, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 8 and 'pred_instances' in preds[0]
+    drawn = [f for f in os.listdir(show_dir) if f.endswith('.png')]
+    assert len(drawn) == 8
+
+
+def test_dist_train_two_cpu_processes(tmp_path, dota_root):
+    out = run_tool(['tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', str(tmp_path)] +
+                   demo_options(dota_root, 2, **{'env_cfg.dist_cfg.backend': 'nccl'})).stdout
+    assert 'Distributed launcher: pytorch' in out and "'backend': 'gloo'" in out
+    # 8 val images at batch 8 is 1 batch in one process; each of 2 ranks gets half of them
+    assert 'Iter(train) [2/2]' in out and 'Iter(val) [1/1]' in out
+    assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
+
+
+@pytest.mark.parametrize('args, expected', [
+    (['tools/train.py', 'configs/nope.py'], "Config file 'configs/nope.py' does not exist"),
+    (['tools/train.py', DEMO_CONFIG, '--cfg-options', 'train_dataloader.dataset.data_root=/no/data/'],
+     "train_dataloader.dataset.data_root = '/no/data/' is not a directory"),
+    (['tools/test.py', DEMO_CONFIG, 'work_dirs/none/iter_9.pth'],
+     "checkpoint = 'work_dirs/none/iter_9.pth' does not exist"),
+    (['tools/train.py', DEMO_CONFIG, '--resume', 'README.md'], "--resume = 'README.md' is not a PyTorch"),
+])
+def test_bad_input_fails_with_a_clear_message(args, expected):
+    proc = run_tool(args, check=False, timeout=300)
+    assert proc.returncode != 0
+    assert expected in proc.stdout
+
+
+def test_analysis_tools(tmp_path, dota_root):
+    opts = demo_options(dota_root)
+    out = run_tool(['tools/analysis_tools/print_config.py', DEMO_CONFIG] + opts).stdout
+    assert "type='mmdet.FCOS'" in out and dota_root in out
+    out = run_tool(['tools/analysis_tools/get_flops.py', DEMO_CONFIG] + opts).stdout
+    assert 'input shapes (C, H, W): [(3, 128, 128)]' in out and 'FLOPs: 0.1' in out
+    vis = str(tmp_path / 'browse')
+    run_tool(['tools/analysis_tools/browse_dataset.py', DEMO_CONFIG, '--output-dir', vis, '--num', '3'] + opts)
+    assert len(os.listdir(vis)) == 3

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Create (or reuse) the project's virtual environment and install the pinned OpenMMLab stack.
 #
-#   tools/setup_env.sh                 # default stack (maintained onedl-* forks)
-#   MMRSFM_STACK=openmmlab tools/setup_env.sh   # last official OpenMMLab releases
+#   tools/setup_env.sh                       # default: the last official OpenMMLab releases
+#   MMRSFM_STACK=onedl tools/setup_env.sh    # the maintained onedl-* forks (see README caveats)
 #
 # Idempotent: a stamp inside the venv records a hash of every requirements file, this script and the
 # build flavour; when nothing changed the script returns in about a second. mmcv's compiled ops are
@@ -12,13 +12,13 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
-STACK="${MMRSFM_STACK:-onedl}"
+STACK="${MMRSFM_STACK:-openmmlab}"
 PYTHON="${PYTHON:-python3}"
 CACHE="${MMRSFM_CACHE:-$HOME/.cache/mmrsfm}"
 REQ="$ROOT/requirements"
 
 if [[ ! -f "$REQ/$STACK.txt" ]]; then
-    echo "setup_env: unknown MMRSFM_STACK='$STACK'; use one of: onedl, openmmlab" >&2
+    echo "setup_env: unknown MMRSFM_STACK='$STACK'; use one of: openmmlab, onedl" >&2
     exit 2
 fi
 

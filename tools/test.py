@@ -6,6 +6,7 @@ import argparse
 import os
 
 from mmengine.config import DictAction
+from mmengine.dist import is_main_process
 
 import mmrsfm  # noqa: F401  (version checks; Runner-checkpoint allow-list for torch.load)
 from mmrsfm.utils.preflight import ConfigError, check_checkpoint, check_data_roots, load_config
@@ -73,8 +74,8 @@ def main() -> None:
 
     runner = build_runner(cfg)
     metrics = runner.test()
-    # One machine-readable line for scripts (the demo and its test read it).
-    print('mmrsfm-test-metrics ' + ' '.join(f'{k}={v}' for k, v in metrics.items()), flush=True)
+    if is_main_process():  # one machine-readable line for scripts (the quickstart reads it)
+        print('mmrsfm-test-metrics ' + ' '.join(f'{k}={v}' for k, v in metrics.items()), flush=True)
 
 
 if __name__ == '__main__':

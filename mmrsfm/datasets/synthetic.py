@@ -114,16 +114,99 @@ def make_dota(root: str,
     return out
 
 
+#: LoveDA's label values: 0 is no-data (ignored via ``reduce_zero_label``), 1..7 the classes.
+LOVEDA_CLASSES = ('background', 'building', 'road', 'water', 'barren', 'forest', 'agricultural')
+
+
+def make_loveda(root: str, num_train: int = 16, num_val: int = 4, size: int = 64,
+                seed: int = 0) -> Dict[str, str]:
+    """Write LoveDA in the layout mmseg's LoveDA converter produces and ``LoveDADataset`` reads:
+    ``img_dir/{train,val}/N.png`` (RGB) and ``ann_dir/{train,val}/N.png`` (uint8 labels 0..7).
+
+    Each image is class 1 (background) with a few axis-aligned patches of other classes, each class
+    with its own colour, and a no-data (0) border row so ignore handling is exercised.
+    """
+    rng = np.random.default_rng(seed)
+    colours = rng.integers(30, 226, (len(LOVEDA_CLASSES) + 1, 3))
+    out, index = {}, 0
+    for split, count in (('train', num_train), ('val', num_val)):
+        img_dir, ann_dir = osp.join(root, 'img_dir', split), osp.join(root, 'ann_dir', split)
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(ann_dir, exist_ok=True)
+        for _ in range(count):
+            label = np.ones((size, size), np.uint8)
+            for _patch in range(int(rng.integers(2, 5))):
+                x0, y0 = rng.integers(0, size * 3 // 4, 2)
+                w, h = rng.integers(size // 6, size // 2, 2)
+                label[y0:y0 + h, x0:x0 + w] = rng.integers(2, len(LOVEDA_CLASSES) + 1)
+            label[0] = 0
+            img = colours[label] + rng.normal(0, 8, (size, size, 3))
+            cv2.imwrite(osp.join(img_dir, f'{index}.png'), img.clip(0, 255).astype(np.uint8))
+            cv2.imwrite(osp.join(ann_dir, f'{index}.png'), label)
+            index += 1
+        out[split] = img_dir
+    return out
+
+
+#: The 10 NWPU VHR-10 categories.
+NWPU_VHR10_CLASSES = ('airplane', 'ship', 'storage tank', 'baseball diamond', 'tennis court',
+                      'basketball court', 'ground track field', 'harbor', 'bridge', 'vehicle')
+
+
+def make_coco_instances(root: str, num_train: int = 16, num_val: int = 4, size: int = 128,
+                        classes: Sequence[str] = NWPU_VHR10_CLASSES[:3], seed: int = 0) -> Dict[str, str]:
+    """Write a COCO instance-segmentation dataset: ``images/{split}/*.png`` and
+    ``annotations/instances_{split}.json`` (polygon masks, ``[x, y, w, h]`` boxes, 1-based ids).
+
+    Objects are the rotated rectangles of :func:`make_dota`, so each mask is their polygon.
+    """
+    import json
+    rng = np.random.default_rng(seed)
+    categories = [dict(id=i + 1, name=name, supercategory='object') for i, name in enumerate(classes)]
+    cat_id = {name: i + 1 for i, name in enumerate(classes)}
+    out, img_id, ann_id = {}, 1, 1
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    for split, count in (('train', num_train), ('val', num_val)):
+        img_dir = osp.join(root, 'images', split)
+        os.makedirs(img_dir, exist_ok=True)
+        images, annotations = [], []
+        for _ in range(count):
+            img, objects = _draw_scene(rng, size, classes, 4)
+            name = f'{img_id:05d}.png'
+            cv2.imwrite(osp.join(img_dir, name), img)
+            images.append(dict(id=img_id, file_name=name, width=size, height=size))
+            for poly, cls in objects:
+                x0, y0 = poly.min(0).clip(0, size)
+                x1, y1 = poly.max(0).clip(0, size)
+                annotations.append(dict(
+                    id=ann_id, image_id=img_id, category_id=cat_id[cls], iscrowd=0,
+                    segmentation=[[round(float(v), 1) for v in poly.reshape(-1)]],
+                    bbox=[float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
+                    area=float(cv2.contourArea(poly.astype(np.float32)))))
+                ann_id += 1
+            img_id += 1
+        ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
+        with open(ann_file, 'w') as f:
+            json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+        out[split] = ann_file
+    return out
+
+
+WRITERS = {'dota': make_dota, 'loveda': make_loveda, 'coco': make_coco_instances}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description='Write a small synthetic dataset in a real format.')
-    parser.add_argument('format', choices=['dota'], help='on-disk layout to write')
+    parser.add_argument('format', choices=sorted(WRITERS), help='on-disk layout to write')
     parser.add_argument('root', help='output directory')
-    parser.add_argument('--num-train', type=int, default=400)
-    parser.add_argument('--num-val', type=int, default=50)
-    parser.add_argument('--size', type=int, default=128)
+    parser.add_argument('--num-train', type=int, help="images in the train split (writer's default)")
+    parser.add_argument('--num-val', type=int, help="images in the val split (writer's default)")
+    parser.add_argument('--size', type=int, help="square image side (writer's default)")
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
-    splits = make_dota(args.root, args.num_train, args.num_val, args.size, seed=args.seed)
+    given = dict(num_train=args.num_train, num_val=args.num_val, size=args.size)
+    kwargs = {k: v for k, v in given.items() if v is not None}
+    splits = WRITERS[args.format](args.root, seed=args.seed, **kwargs)
     print(f'wrote {args.format} dataset: ' + ', '.join(f'{k}={v}' for k, v in splits.items()))
 
 

@@ -1,8 +1,8 @@
 """Version windows of the OpenMMLab packages mmrsfm runs on, checked at import time.
 
 Two stacks are supported and install the same module names (``mmengine``, ``mmcv``, ``mmdet``,
-``mmseg``, ``mmrotate``): the maintained ``onedl-*`` forks (default) and the last official OpenMMLab
-releases. The checks below read installed *distribution metadata* rather than importing mmdet/mmseg/
+``mmseg``, ``mmrotate``): the last official OpenMMLab releases (default) and the maintained
+``onedl-*`` forks. The checks below read installed *distribution metadata* rather than importing mmdet/mmseg/
 mmrotate, so ``import mmrsfm`` stays cheap.
 """
 from dataclasses import dataclass
@@ -22,20 +22,20 @@ class Requirement:
     minimum: str
     maximum: str  # exclusive
     required: bool  # False: only needed by some tasks; checked when installed
-    install: Tuple[str, str]  # (onedl stack, official stack)
+    install: Tuple[str, str]  # (official stack, onedl stack)
 
 
 REQUIREMENTS = (
     Requirement('mmengine', '0.10.4', '0.11.0', True,
-                ('onedl-mmengine==0.10.12', 'mmengine==0.10.7')),
+                ('mmengine==0.10.7', 'onedl-mmengine==0.10.12')),
     Requirement('mmcv', '2.1.0', '2.4.0', True,
-                ('onedl-mmcv==2.3.6', 'mmcv==2.1.0')),
+                ('mmcv==2.1.0', 'onedl-mmcv==2.3.6')),
     Requirement('mmdet', '3.3.0', '3.6.0', False,
-                ('onedl-mmdetection==3.5.1', 'mmdet==3.3.0')),
+                ('mmdet==3.3.0', 'onedl-mmdetection==3.5.1')),
     Requirement('mmseg', '1.2.2', '1.5.0', False,
-                ('onedl-mmsegmentation==1.4.2', 'mmsegmentation==1.2.2')),
+                ('mmsegmentation==1.2.2', 'onedl-mmsegmentation==1.4.2')),
     Requirement('mmrotate', '1.0.0rc1', '1.3.0', False,
-                ('onedl-mmrotate==1.2.1', 'mmrotate-dev==1.0.1')),
+                ('mmrotate-dev==1.0.1', 'onedl-mmrotate==1.2.1')),
 )
 
 
@@ -74,7 +74,7 @@ def check_dependencies() -> None:
     for req in REQUIREMENTS:
         found = _installed(req.module)
         window = f'{req.module}>={req.minimum},<{req.maximum}'
-        fix = f'pip install {req.install[0]}  (or, official releases: pip install {req.install[1]})'
+        fix = f'pip install {req.install[0]}  (or, with the onedl forks: pip install {req.install[1]})'
         if found is None:
             if req.required:
                 problems.append(f'{req.module} is not installed; mmrsfm needs {window}. Fix: {fix}')

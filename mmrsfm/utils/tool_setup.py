@@ -1,5 +1,4 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py`` (scope-agnostic)."""
-import os
 import os.path as osp
 
 import torch
@@ -29,7 +28,6 @@ def setup_common(cfg: Config, config_path: str, work_dir: str = None, launcher: 
     if not any(h.get('type') in (CHECK_HOOK, 'InputChannelsCheckHook') for h in hooks):
         hooks.append(dict(type=CHECK_HOOK))
     cfg.custom_hooks = hooks
-    os.makedirs(osp.abspath(cfg.work_dir), exist_ok=True)
 
 
 def init_cpu_distributed(cfg: Config) -> None:

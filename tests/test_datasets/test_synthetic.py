@@ -38,3 +38,29 @@ def test_dota_files_are_deterministic_and_parse_with_mmrotate(tmp_path):
 def test_unknown_class_is_rejected(tmp_path):
     with pytest.raises(ValueError, match=r"\['boat'\] are not DOTA v2.0 categories"):
         make_dota(str(tmp_path), classes=('plane', 'boat'))
+
+
+def test_loveda_layout_reads_with_mmseg(tmp_path):
+    from mmrsfm.datasets.synthetic import make_loveda
+    make_loveda(str(tmp_path), num_train=3, num_val=1, size=32)
+    init_default_scope('mmseg')
+    from mmseg.datasets import LoveDADataset
+    ds = LoveDADataset(data_root=str(tmp_path), data_prefix=dict(img_path='img_dir/train',
+                                                                 seg_map_path='ann_dir/train'),
+                       pipeline=[dict(type='LoadAnnotations', reduce_zero_label=True)])
+    assert len(ds) == 3
+    seg = ds[0]['gt_seg_map']
+    assert seg.shape == (32, 32) and (seg[0] == 255).all()  # no-data row -> ignore index
+    assert set(np.unique(seg[1:])) <= set(range(7)) and 0 in seg[1:]
+
+
+def test_coco_instances_read_with_mmdet(tmp_path):
+    from mmrsfm.datasets.synthetic import make_coco_instances
+    files = make_coco_instances(str(tmp_path), num_train=3, num_val=1)
+    init_default_scope('mmdet')
+    from mmdet.datasets import CocoDataset
+    ds = CocoDataset(data_root=str(tmp_path), ann_file=files['train'], data_prefix=dict(img='images/train/'),
+                     metainfo=dict(classes=('airplane', 'ship', 'storage tank')), pipeline=[])
+    assert len(ds) == 3
+    inst = ds.get_data_info(0)['instances'][0]
+    assert len(inst['mask'][0]) == 8 and inst['bbox'][2] > inst['bbox'][0]

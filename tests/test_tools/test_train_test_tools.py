@@ -76,13 +76,18 @@ def test_test_tool_dumps_and_draws(trained, tmp_path, dota_root):
     assert len(drawn) == 8
 
 
-def test_dist_train_two_cpu_processes(tmp_path, dota_root):
-    out = run_tool(['tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', str(tmp_path)] +
-                   demo_options(dota_root, 2, **{'env_cfg.dist_cfg.backend': 'nccl'})).stdout
+def test_dist_train_and_test_two_cpu_processes(tmp_path, dota_root):
+    opts = demo_options(dota_root, 2, **{'env_cfg.dist_cfg.backend': 'nccl', 'val_dataloader.batch_size': 2,
+                                         'test_dataloader.batch_size': 2})
+    out = run_tool(['tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', str(tmp_path)] + opts).stdout
     assert 'Distributed launcher: pytorch' in out and "'backend': 'gloo'" in out
-    # 8 val images at batch 8 is 1 batch in one process; each of 2 ranks gets half of them
-    assert 'Iter(train) [2/2]' in out and 'Iter(val) [1/1]' in out
-    assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
+    # 8 val images at batch 2 are 4 batches in one process; each of the 2 ranks runs 2 of them
+    assert 'Iter(train) [2/2]' in out and 'Iter(val) [2/2]' in out
+    ckpt = osp.join(str(tmp_path), 'iter_2.pth')
+    assert osp.isfile(ckpt)
+    out = run_tool(['tools/dist_test.sh', DEMO_CONFIG, ckpt, '2', '--work-dir', str(tmp_path / 'test')] +
+                   opts).stdout
+    assert 'Iter(test) [2/2]' in out and 'mmrsfm-test-metrics dota/mAP=' in out
 
 
 @pytest.mark.parametrize('args, expected', [
@@ -108,3 +113,27 @@ def test_analysis_tools(tmp_path, dota_root):
     vis = str(tmp_path / 'browse')
     run_tool(['tools/analysis_tools/browse_dataset.py', DEMO_CONFIG, '--output-dir', vis, '--num', '3'] + opts)
     assert len(os.listdir(vis)) == 3
+
+
+SMOKE = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'configs')
+
+
+@pytest.mark.parametrize('scope, writer, config, metric', [
+    ('mmseg', 'loveda', 'pspnet_r18-w16_loveda-smoke.py', 'mIoU='),
+    ('mmdet', 'coco', 'mask-rcnn_r18-w16_coco-smoke.py', 'coco/segm_mAP='),
+])
+def test_tools_on_other_scopes(tmp_path, scope, writer, config, metric):
+    """train.py / test.py on mmseg's and mmdet's own configs (`mmseg::` / `mmdet::` bases)."""
+    from mmrsfm.datasets.synthetic import WRITERS
+    root = str(tmp_path / 'data')
+    WRITERS[writer](root, num_train=4, num_val=2, seed=0)
+    opts = {f'{s}_dataloader.dataset.data_root': root + '/' for s in ('train', 'val', 'test')}
+    if writer == 'coco':
+        opts.update({f'{s}_evaluator.ann_file': root + '/annotations/instances_val.json' for s in ('val', 'test')})
+    cli = ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+    cfg = osp.join(SMOKE, config)
+    out = run_tool(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'work')] + cli).stdout
+    assert f"default_scope = '{scope}'" in out and 'Iter(train) [2/2]' in out
+    out = run_tool(['tools/test.py', cfg, str(tmp_path / 'work' / 'iter_2.pth'), '--work-dir',
+                    str(tmp_path / 'test')] + cli).stdout
+    assert 'mmrsfm-test-metrics' in out and metric in out

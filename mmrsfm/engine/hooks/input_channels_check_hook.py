@@ -1,5 +1,5 @@
 """Fail early, with the config field to change, when image bands and model channels disagree."""
-from typing import Optional, Sequence, Union
+from typing import Optional, Tuple, Union
 
 import torch
 from mmengine.hooks import Hook
@@ -11,7 +11,7 @@ from mmrsfm.registry import HOOKS
 DataBatch = Optional[Union[dict, tuple, list]]
 
 
-def _first_conv(module: nn.Module) -> Optional[nn.Module]:
+def _first_conv(module: nn.Module) -> Optional[Tuple[str, nn.Module]]:
     for name, sub in module.named_modules():
         if isinstance(sub, (nn.Conv2d, nn.Conv3d)):
             return name, sub
@@ -87,5 +87,3 @@ class InputChannelsCheckHook(Hook):
     def before_test_iter(self, runner, batch_idx: int, data_batch: DataBatch = None) -> None:
         self._check_batch(data_batch)
 
-
-__all__: Sequence[str] = ['InputChannelsCheckHook']

@@ -1,1 +1,2 @@
 """Models: backbones, necks, heads, losses, pretrainers and data preprocessors."""
+from .backbones import *  # noqa: F401,F403

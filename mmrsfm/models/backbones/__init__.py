@@ -1,0 +1,3 @@
+from .heat_operator import HeatConductionNet
+
+__all__ = ['HeatConductionNet']

@@ -1,0 +1,372 @@
+"""vHeat / RS-vHeat: backbones built from the heat conduction operator (HCO).
+
+Re-implemented from the papers (vHeat, CVPR 2025; RS-vHeat, ICCV 2025) and the maths in
+``shared/docs/REFERENCE.md`` §1–2. Module names follow the official ``vHeat.py`` / ``RS_vHeat.py``
+state-dict layout (``layers.{s}.{b}.op.*``, ``freq_embed.{s}``, ``heat_capacity.{s}``), so released
+checkpoints load after the few renames in :mod:`mmrsfm.models.utils.ckpt_convert`.
+
+Fixed relative to the official code: any input size (the per-position embeddings FVE and SCE are
+bilinearly resized to the runtime grid, and resized maps are cached while the parameters do not
+change), SAR and paired optical/SAR stems selectable per call, and an inference re-parameterisation
+that keeps working (see :meth:`HeatConductionNet.reparameterize`).
+"""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmcv.cnn.bricks import DropPath
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+from torch import nn
+
+from mmrsfm.registry import MODELS
+from ..layers import LayerNorm2d, heat_diffusion_2d
+
+
+def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
+    """Omega[n, m] = (pi n / H)^2 + (pi m / W)^2, the Laplacian's eigenvalue of cosine mode (n, m)."""
+    wn = torch.linspace(0, math.pi, h + 1, device=device)[:h]
+    wm = torch.linspace(0, math.pi, w + 1, device=device)[:w]
+    return wn[:, None]**2 + wm[None, :]**2
+
+
+def resize_grid(embed: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """Bilinearly resize an (H, W, C) per-position embedding to ``size`` (identity when equal).
+
+    Used for the FVE (indexed by normalised frequency n/H, so resizing keeps each value at the same
+    physical frequency) and for the SCE (indexed by normalised position).
+    """
+    if tuple(embed.shape[:2]) == tuple(size):
+        return embed
+    out = F.interpolate(embed.permute(2, 0, 1)[None], size=size, mode='bilinear', align_corners=False)
+    return out[0].permute(1, 2, 0)
+
+
+class HeatConduction2d(nn.Module):
+    """The HCO (official ``Heat2D``): DWConv -> Linear -> split (x, z) -> DCT -> decay -> IDCT
+    -> LN -> x * SiLU(z) -> Linear.
+
+    The decay is ``exp(-k * Omega)`` with thermal diffusivity ``k = ReLU(Linear(FVE))`` per frequency and
+    channel. With ``spatial_correction`` (RS-vHeat) the input first gets the stage's SCE added, then
+    ReLU and LayerNorm (``op.norm1``).
+
+    Args:
+        dim: Channels.
+        spatial_correction: Build RS-vHeat's SCE normalisation. Defaults to False.
+    """
+
+    def __init__(self, dim: int, spatial_correction: bool = False) -> None:
+        super().__init__()
+        if spatial_correction:
+            self.norm1 = LayerNorm2d(dim)
+        self.dwconv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
+        self.linear = nn.Linear(dim, 2 * dim)
+        self.out_norm = nn.LayerNorm(dim)
+        self.out_linear = nn.Linear(dim, dim)
+        self.to_k = nn.Sequential(nn.Linear(dim, dim), nn.ReLU())
+        self.register_buffer('fixed_decay', None, persistent=False)  # set by reparameterize()
+        self._decay_cache: Optional[Tuple[tuple, torch.Tensor]] = None
+
+    def decay(self, fve: Optional[torch.Tensor], h: int, w: int) -> torch.Tensor:
+        """(H, W, C) decay factors for an H x W grid. Recomputed only when the grid or the FVE/``to_k``
+        parameters changed (tracked by their in-place version counters) or when gradients are needed."""
+        if self.fixed_decay is not None:
+            if tuple(self.fixed_decay.shape[:2]) != (h, w):
+                raise ValueError(f'this re-parameterised HCO was fixed for a {tuple(self.fixed_decay.shape[:2])} '
+                                 f'grid but got {(h, w)}; call reparameterize() with this input size')
+            return self.fixed_decay
+        lin = self.to_k[0]
+        key = (h, w, fve.device, fve.dtype, fve._version, lin.weight._version, lin.bias._version, id(fve))
+        if not torch.is_grad_enabled() and self._decay_cache is not None and self._decay_cache[0] == key:
+            return self._decay_cache[1]
+        k = self.to_k(resize_grid(fve, (h, w)))  # (H, W, C) thermal diffusivity
+        decay = torch.exp(-k * frequency_penalty(h, w, fve.device)[..., None])
+        if not torch.is_grad_enabled():
+            self._decay_cache = (key, decay)
+        return decay
+
+    def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
+                sce: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """x: (B, C, H, W); fve, sce: (H_s, W_s, C) stage embeddings (resized to H x W here)."""
+        _, _, h, w = x.shape
+        if sce is not None:
+            x = self.norm1(F.relu(x + resize_grid(sce, (h, w)).permute(2, 0, 1)[None]))
+        x = self.linear(self.dwconv(x).permute(0, 2, 3, 1))  # (B, H, W, 2C)
+        x, z = x.chunk(2, dim=-1)
+        x = heat_diffusion_2d(x.contiguous(), self.decay(fve, h, w))
+        x = self.out_norm(x) * F.silu(z)
+        return self.out_linear(x).permute(0, 3, 1, 2)
+
+
+class Mlp2d(nn.Module):
+    """1x1-conv MLP (``fc1`` -> GELU -> ``fc2``) on (B, C, H, W)."""
+
+    def __init__(self, dim: int, ratio: float = 4.0) -> None:
+        super().__init__()
+        hidden = int(dim * ratio)
+        self.fc1 = nn.Conv2d(dim, hidden, 1)
+        self.act = nn.GELU()
+        self.fc2 = nn.Conv2d(hidden, dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class HeatBlock(nn.Module):
+    """HCO + MLP residual block; post-norm with layer scale (S/B) or pre-norm without (T)."""
+
+    def __init__(self, dim: int, drop_path: float = 0., post_norm: bool = True,
+                 layer_scale: Optional[float] = 1e-5, spatial_correction: bool = False,
+                 mlp_ratio: float = 4.0, with_cp: bool = False) -> None:
+        super().__init__()
+        self.post_norm, self.with_cp = post_norm, with_cp
+        self.norm1 = LayerNorm2d(dim)
+        self.op = HeatConduction2d(dim, spatial_correction)
+        self.norm2 = LayerNorm2d(dim)
+        self.mlp = Mlp2d(dim, mlp_ratio)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        if layer_scale is not None:
+            self.gamma1 = nn.Parameter(torch.full((dim, ), float(layer_scale)))
+            self.gamma2 = nn.Parameter(torch.full((dim, ), float(layer_scale)))
+        else:
+            self.gamma1 = self.gamma2 = None
+
+    def _scale(self, x: torch.Tensor, gamma: Optional[torch.Tensor]) -> torch.Tensor:
+        return x if gamma is None else gamma[:, None, None] * x
+
+    def _forward(self, x: torch.Tensor, fve: Optional[torch.Tensor], sce: Optional[torch.Tensor]):
+        if self.post_norm:
+            x = x + self.drop_path(self._scale(self.norm1(self.op(x, fve, sce)), self.gamma1))
+            return x + self.drop_path(self._scale(self.norm2(self.mlp(x)), self.gamma2))
+        x = x + self.drop_path(self._scale(self.op(self.norm1(x), fve, sce), self.gamma1))
+        return x + self.drop_path(self._scale(self.mlp(self.norm2(x)), self.gamma2))
+
+    def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
+                sce: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._forward, x, fve, sce, use_reentrant=False)
+        return self._forward(x, fve, sce)
+
+
+class ConvStem(nn.Module):
+    """Stride-4 stem (InternImage style): conv3x3/2 -> LN -> GELU -> conv3x3/2 -> LN."""
+
+    def __init__(self, in_channels: int, dim: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, dim // 2, 3, stride=2, padding=1)
+        self.norm1 = LayerNorm2d(dim // 2)
+        self.act = nn.GELU()
+        self.conv2 = nn.Conv2d(dim // 2, dim, 3, stride=2, padding=1)
+        self.norm2 = LayerNorm2d(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm2(self.conv2(self.act(self.norm1(self.conv1(x)))))
+
+
+@MODELS.register_module()
+class HeatConductionNet(BaseModule):
+    """vHeat and RS-vHeat backbones.
+
+    Args:
+        arch: A name in :attr:`arch_zoo` (``'tiny'``, ``'small'``, ``'base'``, ``'rs-base'``) or a dict
+            with keys ``embed_dim``, ``depths``, ``post_norm``, ``layer_scale``, ``spatial_correction``.
+        in_channels: Input bands; an int for one stem, or a dict ``{modality: bands}`` for one stem per
+            modality (e.g. ``dict(opt=3, sar=1)`` for paired optical/SAR pretraining). Defaults to 3.
+        img_size: Design input size; FVE/SCE are stored at ``img_size / 4 / 2**s`` per stage and
+            resized to any runtime grid. Defaults to 224.
+        out_indices: Stages whose outputs are returned, each through its own LayerNorm (``outnorm{i}``).
+        frozen_stages: Freeze the stem and stages ``0..frozen_stages-1`` (and their embeddings); -1 off.
+        drop_path_rate: Stochastic depth, linearly increasing over blocks.
+        with_cp: Activation checkpointing per block.
+        init_cfg: mmengine init config, e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+    """
+    arch_zoo = {
+        **dict.fromkeys(['t', 'tiny'], dict(embed_dim=96, depths=(2, 2, 6, 2), post_norm=False,
+                                            layer_scale=None, spatial_correction=False)),
+        **dict.fromkeys(['s', 'small'], dict(embed_dim=96, depths=(2, 2, 18, 2), post_norm=True,
+                                             layer_scale=1e-5, spatial_correction=False)),
+        **dict.fromkeys(['b', 'base'], dict(embed_dim=128, depths=(2, 2, 18, 2), post_norm=True,
+                                            layer_scale=1e-5, spatial_correction=False)),
+        # RS-vHeat: vHeat-B plus a spatial correction embedding (SCE, "heat capacity") per stage.
+        **dict.fromkeys(['rs-base', 'rs_vheat_base'], dict(embed_dim=128, depths=(2, 2, 18, 2), post_norm=True,
+                                                           layer_scale=1e-5, spatial_correction=True)),
+    }
+    essential_keys = {'embed_dim', 'depths', 'post_norm', 'layer_scale', 'spatial_correction'}
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'base',
+                 in_channels: Union[int, Dict[str, int]] = 3,
+                 img_size: Union[int, Sequence[int]] = 224,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 drop_path_rate: float = 0.,
+                 mlp_ratio: float = 4.0,
+                 with_cp: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.arch_settings = self._parse_arch(arch)
+        dim, depths = self.arch_settings['embed_dim'], tuple(self.arch_settings['depths'])
+        self.depths, self.num_stages = depths, len(depths)
+        self.dims = [dim * 2**i for i in range(self.num_stages)]
+        for i in out_indices:
+            if not -self.num_stages <= i < self.num_stages:
+                raise ValueError(f'out_indices {tuple(out_indices)}: {i} is not a stage of {self.num_stages}')
+        self.out_indices = tuple(i % self.num_stages for i in out_indices)
+        self.frozen_stages, self.with_cp = frozen_stages, with_cp
+
+        # One stem per modality; a single stem keeps the plain vHeat key ``patch_embed``.
+        if isinstance(in_channels, int):
+            self.modalities: Dict[str, int] = {'': in_channels}
+            self.patch_embed = ConvStem(in_channels, dim)
+        else:
+            if not in_channels:
+                raise ValueError('in_channels dict must name at least one modality, e.g. dict(opt=3)')
+            self.modalities = dict(in_channels)
+            for name, bands in self.modalities.items():
+                self.add_module(f'patch_embed_{name}', ConvStem(bands, dim))
+
+        h, w = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
+        grids = [(math.ceil(h / 4 / 2**s), math.ceil(w / 4 / 2**s)) for s in range(self.num_stages)]
+        self.freq_embed = nn.ParameterList(
+            [nn.Parameter(torch.zeros(gh, gw, c)) for (gh, gw), c in zip(grids, self.dims)])
+        self.heat_capacity = nn.ParameterList(
+            [nn.Parameter(torch.zeros(gh, gw, c)) for (gh, gw), c in zip(grids, self.dims)]
+        ) if self.arch_settings['spatial_correction'] else None
+
+        n_blocks = sum(depths)  # python floats: the model may be built on the meta device
+        dpr = [drop_path_rate * i / max(n_blocks - 1, 1) for i in range(n_blocks)]
+        self.layers = nn.ModuleList()
+        for s, (depth, c) in enumerate(zip(depths, self.dims)):
+            blocks: List[nn.Module] = [
+                HeatBlock(c, dpr[sum(depths[:s]) + b], self.arch_settings['post_norm'],
+                          self.arch_settings['layer_scale'], self.arch_settings['spatial_correction'],
+                          mlp_ratio, with_cp) for b in range(depth)
+            ]
+            # Downsample is the stage's last element (official key ``layers.{s}.{depth}``).
+            blocks.append(nn.Sequential(nn.Conv2d(c, 2 * c, 3, 2, 1, bias=False), LayerNorm2d(2 * c))
+                          if s < self.num_stages - 1 else nn.Identity())
+            self.layers.append(nn.ModuleList(blocks))
+        for i in self.out_indices:
+            self.add_module(f'outnorm{i}', LayerNorm2d(self.dims[i]))
+        self._register_load_state_dict_pre_hook(self._resize_embeddings_on_load)
+        self._freeze_stages()
+
+    def _resize_embeddings_on_load(self, state_dict: dict, prefix: str, *args) -> None:
+        """Bilinearly resize checkpoint FVE/SCE grids to this model's ``img_size`` (as RS-vHeat's
+        fine-tuning does; vHeat's own converter zero-pads instead, which we do not copy: a resized FVE
+        keeps each value at the same normalised frequency, and the runtime resizing does the same)."""
+        for name in ('freq_embed', 'heat_capacity'):
+            params = getattr(self, name, None)
+            if not isinstance(params, nn.ParameterList):
+                continue
+            for s, param in enumerate(params):
+                key = f'{prefix}{name}.{s}'
+                value = state_dict.get(key)
+                if value is not None and value.shape != param.shape and value.shape[2] == param.shape[2]:
+                    state_dict[key] = resize_grid(value.float(), tuple(param.shape[:2])).to(value.dtype)
+
+    def _parse_arch(self, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_zoo:
+                raise ValueError(f"arch '{arch}' is not one of {sorted(set(self.arch_zoo))}")
+            return dict(self.arch_zoo[arch.lower()])
+        missing = self.essential_keys - set(arch)
+        if missing:
+            raise ValueError(f'custom arch dict misses {sorted(missing)} (needs {sorted(self.essential_keys)})')
+        if len(arch['depths']) < 1 or any(int(d) < 1 for d in arch['depths']):
+            raise ValueError(f"custom arch depths must be positive ints, got {arch['depths']}")
+        return dict(arch)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+            return
+        for embeds in (self.freq_embed, self.heat_capacity or []):
+            for p in embeds:
+                trunc_normal_(p, std=0.02)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages < 0:
+            return
+        frozen = [m for n, m in self.named_children() if n.startswith('patch_embed')]
+        frozen += [self.layers[s] for s in range(min(self.frozen_stages, self.num_stages))]
+        for m in frozen:
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+        for s in range(min(self.frozen_stages, self.num_stages)):
+            self.freq_embed[s].requires_grad = False
+            if self.heat_capacity is not None:
+                self.heat_capacity[s].requires_grad = False
+
+    def train(self, mode: bool = True) -> 'HeatConductionNet':
+        super().train(mode)
+        self._freeze_stages()
+        return self
+
+    def stem(self, modality: Optional[str]) -> nn.Module:
+        """The stem for ``modality`` (``None`` when there is a single stem)."""
+        if '' in self.modalities:
+            return self.patch_embed
+        if modality not in self.modalities:
+            raise ValueError(f'this backbone has stems for {sorted(self.modalities)}; pass '
+                             f'modality=<one of them>, got {modality!r}')
+        return getattr(self, f'patch_embed_{modality}')
+
+    def forward(self, x: torch.Tensor, modality: Optional[str] = None) -> Tuple[torch.Tensor, ...]:
+        """x: (B, bands, H, W), any H and W. Returns the ``out_indices`` stage maps (B, C_s, H/4/2^s, ...)."""
+        if modality is None and '' not in self.modalities:
+            # Infer from the band count when it identifies one stem (e.g. 3 -> opt, 1 -> sar).
+            match = [m for m, c in self.modalities.items() if c == x.shape[1]]
+            modality = match[0] if len(match) == 1 else None
+        x = self.stem(modality)(x)
+        outs = []
+        for s, stage in enumerate(self.layers):
+            fve = self.freq_embed[s]
+            sce = self.heat_capacity[s] if self.heat_capacity is not None else None
+            for block in stage[:-1]:
+                x = block(x, fve, sce)
+            if s in self.out_indices:
+                outs.append(getattr(self, f'outnorm{s}')(x))
+            x = stage[-1](x)
+        return tuple(outs)
+
+    @torch.no_grad()
+    def reparameterize(self, input_size: Tuple[int, int]) -> None:
+        """Inference mode: precompute every block's decay for ``input_size`` and drop FVE/``to_k``.
+
+        Outputs stay identical for inputs of that size; other sizes raise a clear error. The official
+        ``infer_init`` does the same but its forward then crashes (REFERENCE §2.1).
+        """
+        h, w = math.ceil(input_size[0] / 4), math.ceil(input_size[1] / 4)
+        for s, stage in enumerate(self.layers):
+            for block in stage[:-1]:
+                block.op.fixed_decay = block.op.decay(self.freq_embed[s], h, w).detach().clone()
+                del block.op.to_k
+            h, w = math.ceil(h / 2), math.ceil(w / 2)  # conv3x3/2 with padding 1
+        # Keep the attribute (forward indexes it) but hold no parameters.
+        del self.freq_embed
+        self.freq_embed = [None] * self.num_stages
+
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
+        """Layer id for layer-wise lr decay: stem 0, block ``i`` (global index) ``i + 1``, a stage's
+        downsample and embeddings with its last / first block, output norms last."""
+        num_layers = sum(self.depths) + 2
+        if not param_name.startswith(prefix):
+            return num_layers - 1, num_layers
+        name = param_name[len(prefix):]
+        if name.startswith('patch_embed'):
+            return 0, num_layers
+        if name.startswith(('freq_embed.', 'heat_capacity.')):
+            return sum(self.depths[:int(name.split('.')[1])]) + 1, num_layers
+        if name.startswith('layers.'):
+            s, b = (int(v) for v in name.split('.')[1:3])
+            return sum(self.depths[:s]) + min(b, self.depths[s] - 1) + 1, num_layers
+        return num_layers - 1, num_layers

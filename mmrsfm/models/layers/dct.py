@@ -1,0 +1,56 @@
+"""Orthonormal DCT-II as dense matrices, and the heat-diffusion step of the vHeat operator.
+
+vHeat's heat conduction operator solves du/dt = k * laplacian(u) with Neumann boundaries in the
+cosine basis: U = C_H X C_W^T (2-D DCT-II), U <- U * exp(-k * Omega), Y = C_H^T U C_W (inverse).
+Dense matrices, not FFTs: for the grid sizes of a backbone (<= 256 per side) two GEMMs per axis run
+on tensor cores in the compute dtype, which beats FFT-based DCTs that need complex arithmetic,
+padding and reordering; this is also what makes the operator O(N^1.5) rather than O(N log N).
+"""
+import math
+from typing import Dict, Tuple
+
+import torch
+
+_BASES: Dict[Tuple[int, torch.device, torch.dtype], torch.Tensor] = {}
+
+
+def dct_matrix(n: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Orthonormal DCT-II matrix ``D`` (n, n): ``D[k, x] = s_k cos(pi k (x + 0.5) / n)``.
+
+    ``s_0 = sqrt(1/n)``, ``s_k = sqrt(2/n)``, so ``D @ D.T == I`` and ``D @ v`` equals
+    ``scipy.fft.dct(v, norm='ortho')``. Cached per (n, device, dtype): the basis never changes, so it is
+    built once (in float64, then cast) and shared by every block that sees an axis of that length.
+    """
+    device = torch.device(device) if device is not None else torch.device('cpu')
+    key = (n, device, dtype)
+    basis = _BASES.get(key)
+    if basis is None:
+        k = torch.arange(n, dtype=torch.float64)[:, None]
+        x = torch.arange(n, dtype=torch.float64)[None, :]
+        basis = torch.cos(math.pi * k * (x + 0.5) / n) * math.sqrt(2.0 / n)
+        basis[0] /= math.sqrt(2.0)
+        basis = basis.to(device=device, dtype=dtype)
+        _BASES[key] = basis
+    return basis
+
+
+def heat_diffusion_2d(x: torch.Tensor, decay: torch.Tensor) -> torch.Tensor:
+    """``IDCT2(DCT2(x) * decay)`` over the H and W axes of a channels-last map.
+
+    Args:
+        x: (B, H, W, C) map.
+        decay: (H, W, C) per-frequency, per-channel factors ``exp(-k * Omega)``.
+
+    Returns:
+        (B, H, W, C), same dtype as ``x``. Each axis transform is one matmul with no permute: along H
+        the map is viewed as (B, H, W*C); along W as (B*H, W, C).
+    """
+    b, h, w, c = x.shape
+    c_h = dct_matrix(h, x.device, x.dtype)
+    c_w = dct_matrix(w, x.device, x.dtype)
+    u = torch.matmul(c_h, x.reshape(b, h, w * c))  # DCT along H: (B, H, W*C)
+    u = torch.matmul(c_w, u.reshape(b * h, w, c))  # DCT along W: (B*H, W, C)
+    u = u.reshape(b, h, w, c) * decay.to(x.dtype)
+    y = torch.matmul(c_w.t(), u.reshape(b * h, w, c))  # inverse along W
+    y = torch.matmul(c_h.t(), y.reshape(b, h, w * c))  # inverse along H
+    return y.reshape(b, h, w, c)

@@ -1,0 +1,89 @@
+"""Pure ``convert_<source>(state_dict) -> state_dict`` functions for official checkpoints.
+
+CLI wrappers live in ``tools/model_converters/``. Each function returns keys of the mmrsfm module
+(no ``backbone.`` prefix); load with ``init_cfg=dict(type='Pretrained', checkpoint=...)`` or
+``model.load_state_dict(..., strict=False)`` and compare the missing keys with the documented set.
+"""
+import re
+from typing import Dict, Optional
+
+import torch
+
+StateDict = Dict[str, torch.Tensor]
+
+#: Keys a converted vHeat *classification* checkpoint lacks: the per-output LayerNorms of dense
+#: tasks (official detection/segmentation checkpoints have them and load strictly).
+VHEAT_CLS_MISSING = re.compile(r'^outnorm\d+\.(weight|bias)$')
+
+
+def _unwrap(ckpt: dict) -> StateDict:
+    for key in ('model', 'state_dict'):
+        if isinstance(ckpt, dict) and key in ckpt and isinstance(ckpt[key], dict):
+            return ckpt[key]
+    return ckpt
+
+
+def _strip(key: str, prefixes=('module.', 'backbone.')) -> str:
+    for p in prefixes:
+        if key.startswith(p):
+            key = key[len(p):]
+    return key
+
+
+def _rename_stem(key: str) -> str:
+    # Official stems wrap their LayerNorms as Sequential(permute, LN, permute): norm1.1.* -> norm1.*
+    return re.sub(r'^(patch_embed\w*)\.(norm[12])\.1\.', r'\1.\2.', key)
+
+
+def convert_vheat(ckpt: dict) -> StateDict:
+    """Official vHeat releases (``vHeat_{tiny,small,base}.pth``, ``ckpt['model']``) and official
+    vHeat detection/segmentation checkpoints (``backbone.`` prefix, ``outnorm{i}``) ->
+    :class:`~mmrsfm.models.HeatConductionNet`.
+
+    The classifier is dropped. Inference-mode checkpoints (``op.k_exp``, no ``to_k``/``freq_embed``)
+    are rejected: they only work at one input size; convert the training-mode release.
+    """
+    out = {}
+    for key, value in _unwrap(ckpt).items():
+        key = _strip(key)
+        if key.startswith(('classifier.', 'head.', 'neck.', 'decode_head.', 'auxiliary_head.',
+                           'rpn_head.', 'roi_head.')):
+            continue
+        if key.endswith('op.k_exp'):
+            raise ValueError(f"'{key}': this is an inference-mode (infer_init) checkpoint with the decay "
+                             f'precomputed for one size; convert the training-mode release instead')
+        out[_rename_stem(key)] = value
+    return out
+
+
+def convert_rs_vheat(ckpt: dict, modality: Optional[str] = 'opt') -> StateDict:
+    """Official RS-vHeat pretraining checkpoints -> :class:`~mmrsfm.models.HeatConductionNet`.
+
+    Keeps the ``encoder.`` keys (stems ``patch_embed_opt/_sar``, ``freq_embed.{s}``,
+    ``heat_capacity.{s}``, blocks); drops ``fuse_frequency`` (a pretraining-only fusion module) and
+    everything outside the encoder (decoders). With ``modality`` ('opt' or 'sar') the matching stem
+    becomes ``patch_embed`` and the other is dropped, for a single-modality downstream model
+    (``in_channels=3`` or ``1``); with ``modality=None`` both stems stay, for
+    ``in_channels=dict(opt=3, sar=1)``. FVE/SCE of another resolution are resized when loaded (see
+    ``HeatConductionNet._resize_embeddings_on_load``).
+    """
+    sd = _unwrap(ckpt)
+    if not any(k.startswith('encoder.') for k in sd):
+        raise KeyError("no 'encoder.' keys: not an RS-vHeat pretraining checkpoint "
+                       '(for vHeat classification releases use convert_vheat)')
+    stems = {m.group(1) for k in sd for m in [re.match(r'encoder\.patch_embed_(\w+?)\.', k)] if m}
+    if modality is not None and modality not in stems:
+        raise KeyError(f"modality '{modality}' has no stem in this checkpoint (stems: {sorted(stems)})")
+    out = {}
+    for key, value in sd.items():
+        if not key.startswith('encoder.') or 'fuse_frequency' in key:
+            continue
+        key = key[len('encoder.'):]
+        if key.startswith('classifier.'):
+            continue
+        if modality is not None and key.startswith('patch_embed_'):
+            if not key.startswith(f'patch_embed_{modality}.'):
+                continue
+            key = 'patch_embed' + key[len(f'patch_embed_{modality}'):]
+        out[_rename_stem(key)] = value
+    return out

@@ -1,0 +1,197 @@
+"""RS-vHeat / vHeat backbone: HCO exactness against scipy's DCT, shapes, gradients, re-param."""
+import numpy as np
+import pytest
+import torch
+from scipy.fft import dctn, idctn
+
+from mmrsfm.models import HeatConductionNet
+from mmrsfm.models.backbones.heat_operator import HeatConduction2d, frequency_penalty, resize_grid
+from mmrsfm.models.layers import dct_matrix, heat_diffusion_2d
+
+TINY = dict(embed_dim=16, depths=(1, 1, 2, 1), post_norm=True, layer_scale=1e-5, spatial_correction=True)
+
+
+def build(arch=TINY, **kw) -> HeatConductionNet:
+    torch.manual_seed(0)
+    model = HeatConductionNet(arch, img_size=kw.pop('img_size', 64), **kw)
+    model.init_weights()
+    return model
+
+
+@pytest.mark.parametrize('n', [1, 7, 16, 33])
+def test_dct_matrix_is_scipy_orthonormal_dct(n):
+    d = dct_matrix(n, dtype=torch.float64).numpy()
+    np.testing.assert_allclose(d @ d.T, np.eye(n), atol=1e-12)
+    v = np.random.default_rng(n).normal(size=n)
+    np.testing.assert_allclose(d @ v, dctn(v, norm='ortho'), atol=1e-12)
+
+
+@pytest.mark.parametrize('hw', [(8, 8), (7, 12), (13, 5), (1, 4)])
+def test_heat_diffusion_matches_scipy_forward_and_backward(hw):
+    h, w = hw
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, h, w, 3))
+    decay = rng.uniform(0.1, 1, size=(h, w, 3))
+    grad_out = rng.normal(size=x.shape)
+    # reference: Y = IDCT2(DCT2(X) * D); the map is symmetric, so dL/dX = IDCT2(DCT2(G) * D)
+    # and dL/dD = sum_b DCT2(X) * DCT2(G).
+    ref = idctn(dctn(x, axes=(1, 2), norm='ortho') * decay, axes=(1, 2), norm='ortho')
+    ref_gx = idctn(dctn(grad_out, axes=(1, 2), norm='ortho') * decay, axes=(1, 2), norm='ortho')
+    ref_gd = (dctn(x, axes=(1, 2), norm='ortho') * dctn(grad_out, axes=(1, 2), norm='ortho')).sum(0)
+
+    tx = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    td = torch.tensor(decay, dtype=torch.float32, requires_grad=True)
+    out = heat_diffusion_2d(tx, td)
+    out.backward(torch.tensor(grad_out, dtype=torch.float32))
+    np.testing.assert_allclose(out.detach().numpy(), ref, atol=1e-5)
+    np.testing.assert_allclose(tx.grad.numpy(), ref_gx, atol=1e-5)
+    np.testing.assert_allclose(td.grad.numpy(), ref_gd, atol=1e-4)
+
+
+def test_hco_matches_reference_maths():
+    """The whole operator against REFERENCE §1.1/§2.1 written out with scipy (float64)."""
+    torch.manual_seed(0)
+    c, h, w = 4, 6, 9
+    op = HeatConduction2d(c, spatial_correction=True).double()
+    for p in op.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    x = torch.randn(2, c, h, w, dtype=torch.float64)
+    fve = torch.randn(h, w, c, dtype=torch.float64)
+    sce = torch.randn(h, w, c, dtype=torch.float64)
+    ours = op(x, fve, sce).detach().numpy()
+
+    def ln(a, norm):  # LayerNorm over the last axis
+        a = (a - a.mean(-1, keepdims=True)) / np.sqrt(a.var(-1, keepdims=True) + norm.eps)
+        return a * norm.weight.detach().numpy() + norm.bias.detach().numpy()
+
+    p = {k: v.detach().numpy() for k, v in op.state_dict().items()}
+    a = np.maximum(x.numpy().transpose(0, 2, 3, 1) + sce.numpy(), 0)  # (B, H, W, C)
+    a = ln(a, op.norm1)
+    pad = np.pad(a, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    dw = sum(pad[:, i:i + h, j:j + w] * p['dwconv.weight'][:, 0, i, j] for i in range(3) for j in range(3))
+    a = (dw + p['dwconv.bias']) @ p['linear.weight'].T + p['linear.bias']
+    phi, z = a[..., :c], a[..., c:]
+    k = np.maximum(fve.numpy() @ p['to_k.0.weight'].T + p['to_k.0.bias'], 0)
+    omega = (np.pi * np.arange(h) / h)[:, None]**2 + (np.pi * np.arange(w) / w)[None, :]**2
+    u = idctn(dctn(phi, axes=(1, 2), norm='ortho') * np.exp(-k * omega[..., None]), axes=(1, 2), norm='ortho')
+    u = ln(u, op.out_norm) * (z / (1 + np.exp(-z)))
+    ref = (u @ p['out_linear.weight'].T + p['out_linear.bias']).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(ours, ref, atol=1e-10)
+
+
+def test_frequency_penalty_and_resize():
+    om = frequency_penalty(4, 2)
+    assert om[0, 0] == 0 and om[1, 0] == pytest.approx((np.pi / 4)**2) and om[0, 1] == pytest.approx((np.pi / 2)**2)
+    e = torch.randn(5, 6, 3)
+    assert resize_grid(e, (5, 6)) is e and resize_grid(e, (9, 4)).shape == (9, 4, 3)
+
+
+@pytest.mark.parametrize('size', [(64, 64), (64, 96), (57, 83), (33, 33)])
+@pytest.mark.parametrize('bands', [1, 3, 4, 12])
+def test_shapes_any_size_and_bands(size, bands):
+    model = build(in_channels=bands, out_indices=(0, 2, 3)).eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, bands, *size))
+    h, w = size
+    for o, s, c in zip(outs, (0, 2, 3), (16, 64, 128)):
+        gh, gw = h, w
+        for _ in range(s + 2):
+            gh, gw = -(-gh // 2), -(-gw // 2)
+        assert o.shape == (1, c, gh, gw)
+
+
+@pytest.mark.parametrize('arch', ['tiny', TINY])
+def test_every_parameter_gets_a_gradient(arch):
+    arch = dict(TINY, post_norm=False, layer_scale=None, spatial_correction=False) if arch == 'tiny' else arch
+    model = build(arch, drop_path_rate=0.1)
+    # A random projection: the plain mean of a LayerNorm output has ~zero gradient.
+    sum((o * torch.randn_like(o)).sum() for o in model(torch.randn(2, 3, 40, 56))).backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+
+
+def test_checkpointing_equal():
+    x = torch.randn(2, 3, 48, 40, requires_grad=True)
+    outs = [build(with_cp=cp).train()(x) for cp in (False, True)]
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b)
+    g = [torch.autograd.grad(sum(o.sum() for o in out), x)[0] for out in outs]
+    torch.testing.assert_close(g[0], g[1])
+
+
+def test_reparameterize_identical_and_guards_size():
+    model = build().eval()
+    x = torch.randn(1, 3, 56, 72)
+    with torch.no_grad():
+        before = model(x)
+        model.reparameterize((56, 72))
+        after = model(x)
+    for a, b in zip(before, after):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert not any('to_k' in k or 'freq_embed' in k for k in model.state_dict())
+    with pytest.raises(ValueError, match='call reparameterize'):
+        model(torch.randn(1, 3, 64, 64))
+
+
+def test_decay_cache_reused_in_eval_and_refreshed_after_update():
+    model = build().eval()
+    x = torch.randn(1, 3, 32, 32)
+    op = model.layers[0][0].op
+    with torch.no_grad():
+        model(x)
+        cached = op._decay_cache[1]
+        model(x)
+        assert op._decay_cache[1] is cached
+        model.freq_embed[0].add_(0.5)  # e.g. an optimiser step
+        model(x)
+        assert op._decay_cache[1] is not cached
+
+
+def test_two_modality_stems():
+    model = build(in_channels=dict(opt=3, sar=1), out_indices=(3, ))
+    assert hasattr(model, 'patch_embed_opt') and hasattr(model, 'patch_embed_sar')
+    opt = model(torch.randn(1, 3, 32, 32))[0]
+    sar = model(torch.randn(1, 1, 32, 32), modality='sar')[0]
+    assert opt.shape == sar.shape == (1, 128, 1, 1)
+    with pytest.raises(ValueError, match=r"stems for \['opt', 'sar'\]"):
+        model(torch.randn(1, 4, 32, 32))
+
+
+def test_frozen_stages():
+    model = build(frozen_stages=2).train()
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert any(n.startswith('patch_embed') for n in frozen)
+    assert 'freq_embed.1' in frozen and 'freq_embed.2' not in frozen
+    assert all(not n.startswith('layers.2') for n in frozen)
+    assert not model.layers[1].training and model.layers[2].training
+
+
+def test_layer_depth():
+    model = build()
+    n = sum(TINY['depths']) + 2
+    assert model.get_layer_depth('backbone.patch_embed.conv1.weight', 'backbone.') == (0, n)
+    assert model.get_layer_depth('backbone.layers.0.0.op.linear.weight', 'backbone.') == (1, n)
+    assert model.get_layer_depth('backbone.layers.2.1.mlp.fc1.weight', 'backbone.') == (4, n)
+    assert model.get_layer_depth('backbone.layers.2.2.0.weight', 'backbone.') == (4, n)  # downsample
+    assert model.get_layer_depth('backbone.freq_embed.2', 'backbone.') == (3, n)
+    assert model.get_layer_depth('backbone.outnorm3.weight', 'backbone.') == (n - 1, n)
+
+
+@pytest.mark.parametrize('arch, img_size, classes, official_m', [
+    ('tiny', 224, 1000, 30.85), ('small', 224, 1000, 52.22), ('base', 224, 1000, 92.13),
+    ('rs-base', 224, 45, 91.93), ('rs-base', 1024, 1000, 122.86)])
+def test_parameter_counts_match_official(arch, img_size, classes, official_m):
+    """REFERENCE §1.1/§2.1 training-mode counts include a LN + Linear classifier, not our outnorms."""
+    with torch.device('meta'):
+        model = HeatConductionNet(arch, img_size=img_size)
+    n = sum(p.numel() for k, p in model.named_parameters() if not k.startswith('outnorm'))
+    c = model.dims[-1]
+    assert (n + 2 * c + c * classes + classes) / 1e6 == pytest.approx(official_m, abs=0.006)
+
+
+def test_bad_arch():
+    with pytest.raises(ValueError, match="arch 'huge' is not one of"):
+        HeatConductionNet('huge')
+    with pytest.raises(ValueError, match=r"misses \['spatial_correction'\]"):
+        HeatConductionNet({k: v for k, v in TINY.items() if k != 'spatial_correction'})

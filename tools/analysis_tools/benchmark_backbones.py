@@ -1,0 +1,146 @@
+"""Throughput, peak memory, parameters and FLOPs of backbones, beside ViT-B/16 in the same run.
+
+    python tools/analysis_tools/benchmark_backbones.py --sizes 224 512 --dtypes fp32 \
+        --models "HeatConductionNet:arch=rs-base" "HeatConductionNet:arch=tiny" --out bench.json
+
+Each ``--models`` entry is ``Type[:key=value,...]`` (any backbone registered in mmrsfm; values parsed
+as Python literals). The baseline is torchvision's ViT-B/16, whose ``nn.MultiheadAttention`` runs
+PyTorch's fused scaled-dot-product attention in inference; it is built for each size (its position
+embedding is sized at construction). GPU: CUDA-event timing and ``max_memory_allocated``; CPU:
+wall-clock timing, memory not reported (no allocator statistics). Prints a table, writes JSON.
+"""
+import argparse
+import ast
+import json
+import re
+import time
+from contextlib import nullcontext
+from typing import Callable, Dict, List, Optional
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import mmrsfm  # noqa: F401
+from mmrsfm.registry import MODELS
+
+DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def parse_model(spec: str) -> dict:
+    """'HeatConductionNet:arch=tiny,img_size=512' -> dict(type='mmrsfm.HeatConductionNet', ...)."""
+    name, _, args = spec.partition(':')
+    cfg = dict(type=name if '.' in name else f'mmrsfm.{name}')
+    for item in filter(None, re.split(r',(?=\s*\w+=)', args)):  # commas inside literals stay
+        key, _, value = item.partition('=')
+        try:
+            cfg[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            cfg[key] = value
+    return cfg
+
+
+def vit_b16(size: int) -> torch.nn.Module:
+    from torchvision.models import vit_b_16
+
+    class Features(torch.nn.Module):
+        """torchvision ViT-B/16 without its classifier: patch embedding + encoder tokens."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.vit = vit_b_16(image_size=size)
+
+        def forward(self, x):
+            x = self.vit._process_input(x)
+            cls = self.vit.class_token.expand(x.shape[0], -1, -1)
+            return self.vit.encoder(torch.cat([cls, x], dim=1))
+
+    return Features()
+
+
+def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: str, train: bool,
+            warmup: int, iters: int) -> Dict[str, Optional[float]]:
+    model = model.to(device).train(train)
+    x = torch.randn(batch, 3, size, size, device=device)
+    autocast = torch.autocast(device_type=device, dtype=DTYPES[dtype]) if dtype != 'fp32' else nullcontext()
+
+    def step() -> None:
+        with autocast, (nullcontext() if train else torch.no_grad()):
+            out = model(x)
+            if train:
+                sum(o.float().mean() for o in (out if isinstance(out, (tuple, list)) else [out])).backward()
+
+    # Counted in train mode with autograd on: that disables nn.MultiheadAttention's fused inference
+    # path, whose internal projections the counter cannot see.
+    with FlopCounterMode(display=False) as counter:
+        model.train()(x[:1])
+    model.zero_grad(set_to_none=True)
+    model.train(train)
+    for _ in range(warmup):
+        step()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(iters):
+        step()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    mem = torch.cuda.max_memory_allocated() / batch / 2**20 if device == 'cuda' else None
+    return dict(img_per_s=batch * iters / seconds, mb_per_img=mem,
+                params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+                gflops_per_img=counter.get_total_flops() / 1e9)  # FLOPs (2 x MACs), as in ANCHORS.md
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('--models', nargs='+', default=['HeatConductionNet:arch=rs-base'])
+    parser.add_argument('--sizes', nargs='+', type=int, default=[224])
+    parser.add_argument('--dtypes', nargs='+', choices=sorted(DTYPES), default=['fp32'])
+    parser.add_argument('--batch', type=int, default=None, help='default: max(1, 64*(224/size)^2) on GPU, 1 on CPU')
+    parser.add_argument('--train', action='store_true', help='time forward + backward instead of inference')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--no-baseline', action='store_true', help='skip ViT-B/16')
+    parser.add_argument('--out', help='write results as JSON here')
+    args = parser.parse_args()
+
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    builders: List[tuple] = [] if args.no_baseline else [('ViT-B/16 (torchvision, fused SDPA)', vit_b16)]
+    for spec in args.models:
+        cfg = parse_model(spec)
+
+        def build(size: int, cfg: dict = cfg) -> torch.nn.Module:
+            model = MODELS.build(dict(cfg, img_size=size) if 'img_size' not in cfg else cfg)
+            model.init_weights()
+            return model
+        builders.append((spec, build))
+
+    rows = []
+    for size in args.sizes:
+        batch = args.batch or (max(1, int(64 * (224 / size)**2)) if device == 'cuda' else 1)
+        for dtype in args.dtypes:
+            for name, build_fn in builders:
+                torch.manual_seed(0)
+                result = measure(build_fn(size), size, dtype, batch, device, args.train, args.warmup, args.iters)
+                rows.append(dict(model=name, size=size, dtype=dtype, batch=batch, device=device,
+                                 mode='train' if args.train else 'infer', **result))
+                base = next((r for r in rows if r['model'].startswith('ViT-B/16') and r['size'] == size
+                             and r['dtype'] == dtype), None)
+                rows[-1]['vs_vit_b16'] = rows[-1]['img_per_s'] / base['img_per_s'] if base else None
+
+    header = f"{'model':<42}{'size':>6}{'dtype':>6}{'img/s':>10}{'x ViT-B':>9}{'MB/img':>9}{'params M':>10}{'GFLOPs':>9}"
+    print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}, torch {torch.__version__}, '
+          f'threads {torch.get_num_threads()}\n{header}')
+    for r in rows:
+        mem = f"{r['mb_per_img']:.1f}" if r['mb_per_img'] is not None else 'n/a'
+        ratio = f"{r['vs_vit_b16']:.2f}" if r['vs_vit_b16'] is not None else '-'
+        print(f"{r['model'][:41]:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
+              f"{r['params_m']:>10.2f}{r['gflops_per_img']:>9.1f}")
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

@@ -48,3 +48,12 @@ def test_backbone_mismatch_names_field():
     with pytest.raises(ValueError, match=r'model.backbone \(Sequential\) was built for in_channels=3 '
                                          r'\(its first layer backbone.0\) but received 4-band input'):
         model(torch.zeros(2, 4, 8, 8))
+
+
+def test_backbone_declaring_several_stems():
+    model = TinyModel(in_channels=3)
+    model.backbone.input_bands = (1, 3)  # e.g. HeatConductionNet with dict(opt=3, sar=1)
+    _hooked(model)
+    model.backbone(torch.zeros(1, 3, 8, 8))  # accepted without a stem-specific conv check
+    with pytest.raises(ValueError, match=r'in_channels=1 or 3 \(its stems\) but received 4-band'):
+        model.backbone(torch.zeros(1, 4, 8, 8))

@@ -46,24 +46,31 @@ class InputChannelsCheckHook(Hook):
         if getattr(preprocessor, '_enable_normalize', False):
             self._mean_len = preprocessor.mean.numel()
         backbone = getattr(model, 'backbone', None)
-        found = _first_conv(backbone) if isinstance(backbone, nn.Module) else None
-        if found is not None:
-            name, conv = found
-            backbone.register_forward_pre_hook(
-                self._make_backbone_check(type(backbone).__name__, f'backbone.{name}', conv.in_channels))
+        if not isinstance(backbone, nn.Module):
+            return
+        # Backbones with one stem per modality declare the band counts they accept.
+        declared = getattr(backbone, 'input_bands', None)
+        found = _first_conv(backbone)
+        if declared:
+            expected, where = tuple(declared), 'its stems'
+        elif found is not None:
+            expected, where = (found[1].in_channels, ), f'its first layer backbone.{found[0]}'
+        else:
+            return
+        backbone.register_forward_pre_hook(self._make_backbone_check(type(backbone).__name__, where, expected))
 
     @staticmethod
-    def _make_backbone_check(cls_name: str, layer: str, expected: int):
+    def _make_backbone_check(cls_name: str, where: str, expected: Tuple[int, ...]):
+        shown = expected[0] if len(expected) == 1 else ' or '.join(map(str, expected))
 
         def check(module: nn.Module, args: tuple) -> None:
             bands = _bands_of(args[0]) if args else None
-            if bands is not None and bands != expected:
+            if bands is not None and bands not in expected:
                 raise ValueError(
-                    f'model.backbone ({cls_name}) was built for in_channels={expected} (its first '
-                    f'layer {layer}) but received {bands}-band input of shape {tuple(args[0].shape)}. '
-                    f'Fix: set model.backbone.in_channels={bands} in the config (with {bands} values '
-                    f'in model.data_preprocessor.mean/std), or select {expected} bands in the data '
-                    f'pipeline.')
+                    f'model.backbone ({cls_name}) was built for in_channels={shown} ({where}) but '
+                    f'received {bands}-band input of shape {tuple(args[0].shape)}. Fix: set '
+                    f'model.backbone.in_channels={bands} in the config (with {bands} values in '
+                    f'model.data_preprocessor.mean/std), or select {shown} bands in the data pipeline.')
 
         return check
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn.bricks import DropPath
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch import nn
@@ -250,10 +251,32 @@ class HeatConductionNet(BaseModule):
             self.layers.append(nn.ModuleList(blocks))
         for i in self.out_indices:
             self.add_module(f'outnorm{i}', LayerNorm2d(self.dims[i]))
-        self._register_load_state_dict_pre_hook(self._resize_embeddings_on_load)
+        self._register_load_state_dict_pre_hook(self._adapt_checkpoint_on_load)
         self._freeze_stages()
 
-    def _resize_embeddings_on_load(self, state_dict: dict, prefix: str, *args) -> None:
+    def _adapt_checkpoint_on_load(self, state_dict: dict, prefix: str, *args) -> None:
+        """Make a pretraining checkpoint load into a downstream model with no manual step.
+
+        - A single-stem model (``patch_embed``) loading a multi-stem checkpoint (``patch_embed_opt``,
+          ``patch_embed_sar`` from paired pretraining) takes the stem whose band count matches its
+          ``in_channels`` and drops the others (logged).
+        - FVE/SCE grids of another design size are resized (:meth:`_resize_embeddings`).
+        """
+        if '' in self.modalities and f'{prefix}patch_embed.conv1.weight' not in state_dict:
+            bands = self.modalities['']
+            stems = {k[len(prefix):].split('.')[0] for k in state_dict
+                     if k.startswith(f'{prefix}patch_embed_') and k.endswith('conv1.weight')}
+            match = [s for s in stems if state_dict[f'{prefix}{s}.conv1.weight'].shape[1] == bands]
+            if len(match) == 1:
+                for key in [k for k in state_dict if k[len(prefix):].split('.')[0] in stems]:
+                    value = state_dict.pop(key)
+                    if key[len(prefix):].startswith(match[0] + '.'):
+                        state_dict[prefix + 'patch_embed' + key[len(prefix) + len(match[0]):]] = value
+                print_log(f'HeatConductionNet: loaded stem {match[0]} as patch_embed ({bands} bands); '
+                          f'dropped {sorted(stems - set(match))}', logger='current')
+        self._resize_embeddings(state_dict, prefix)
+
+    def _resize_embeddings(self, state_dict: dict, prefix: str) -> None:
         """Bilinearly resize checkpoint FVE/SCE grids to this model's ``img_size`` (as RS-vHeat's
         fine-tuning does; vHeat's own converter zero-pads instead, which we do not copy: a resized FVE
         keeps each value at the same normalised frequency, and the runtime resizing does the same)."""
@@ -310,6 +333,11 @@ class HeatConductionNet(BaseModule):
         super().train(mode)
         self._freeze_stages()
         return self
+
+    @property
+    def input_bands(self) -> Tuple[int, ...]:
+        """Band counts this backbone accepts (one per stem)."""
+        return tuple(sorted(set(self.modalities.values())))
 
     def stem(self, modality: Optional[str]) -> nn.Module:
         """The stem for ``modality`` (``None`` when there is a single stem)."""

@@ -54,3 +54,12 @@ def heat_diffusion_2d(x: torch.Tensor, decay: torch.Tensor) -> torch.Tensor:
     y = torch.matmul(c_w.t(), u.reshape(b * h, w, c))  # inverse along W
     y = torch.matmul(c_h.t(), y.reshape(b, h, w * c))  # inverse along H
     return y.reshape(b, h, w, c)
+
+
+def dct_2d(x: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    """Orthonormal 2-D DCT-II (or its inverse) over the last two axes of (..., H, W)."""
+    c_h = dct_matrix(x.shape[-2], x.device, x.dtype)
+    c_w = dct_matrix(x.shape[-1], x.device, x.dtype)
+    if inverse:
+        return torch.matmul(torch.matmul(c_h.t(), x), c_w)
+    return torch.matmul(torch.matmul(c_h, x), c_w.t())

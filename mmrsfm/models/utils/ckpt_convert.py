@@ -65,7 +65,7 @@ def convert_rs_vheat(ckpt: dict, modality: Optional[str] = 'opt') -> StateDict:
     becomes ``patch_embed`` and the other is dropped, for a single-modality downstream model
     (``in_channels=3`` or ``1``); with ``modality=None`` both stems stay, for
     ``in_channels=dict(opt=3, sar=1)``. FVE/SCE of another resolution are resized when loaded (see
-    ``HeatConductionNet._resize_embeddings_on_load``).
+    ``HeatConductionNet._resize_embeddings``).
     """
     sd = _unwrap(ckpt)
     if not any(k.startswith('encoder.') for k in sd):

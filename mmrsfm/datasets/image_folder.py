@@ -1,0 +1,52 @@
+"""Unlabeled image folders for self-supervised pretraining: optical, SAR, or paired optical-SAR."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from mmrsfm.registry import DATASETS
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+
+
+def _list_images(folder: str) -> List[str]:
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f"image folder '{folder}' does not exist (set data_root / data_prefix)")
+    return sorted(f for f in os.listdir(folder) if f.lower().endswith(IMG_EXTENSIONS))
+
+
+@DATASETS.register_module()
+class MultiModalImageFolder(BaseDataset):
+    """Images under one folder per modality; ``data_prefix=dict(opt='optical/', sar='sar/')``.
+
+    With one modality every image is a sample. With several, samples are the file *stems* present in
+    every folder (a paired optical-SAR scene); stems missing from some folder are skipped and counted
+    in the log, never silently. Each sample's ``img_path`` is ``{modality: path}``.
+
+    Args:
+        modalities: Modality names, each a key of ``data_prefix``. Defaults to ``('opt', )``.
+    """
+
+    def __init__(self, *args, modalities: Sequence[str] = ('opt', ), **kwargs) -> None:
+        self.modalities = tuple(modalities)
+        super().__init__(*args, **kwargs)
+
+    def load_data_list(self) -> List[Dict]:
+        missing = [m for m in self.modalities if m not in self.data_prefix]
+        if missing:
+            raise KeyError(f'data_prefix has no folder for modalities {missing}: '
+                           f"give e.g. data_prefix=dict({missing[0]}='{missing[0]}/')")
+        files = {m: _list_images(self.data_prefix[m]) for m in self.modalities}
+        by_stem = {m: {osp.splitext(f)[0]: f for f in fs} for m, fs in files.items()}
+        stems = set.intersection(*(set(s) for s in by_stem.values()))
+        unpaired = sum(len(s) for s in by_stem.values()) - len(stems) * len(self.modalities)
+        if unpaired:
+            print_log(f'{type(self).__name__}: skipped {unpaired} image(s) without a counterpart in every '
+                      f'modality folder {self.modalities}', logger='current')
+        if not stems:
+            raise ValueError(f'no images found for modalities {self.modalities} under '
+                             f'{[self.data_prefix[m] for m in self.modalities]}')
+        return [dict(img_path={m: osp.join(self.data_prefix[m], by_stem[m][s]) for m in self.modalities},
+                     img_id=s) for s in sorted(stems)]

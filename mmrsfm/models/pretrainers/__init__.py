@@ -1,0 +1,3 @@
+from .freq_mask import FrequencyMaskPretrainer, MultiModalDataPreprocessor, sector_masks
+
+__all__ = ['FrequencyMaskPretrainer', 'MultiModalDataPreprocessor', 'sector_masks']

@@ -195,3 +195,18 @@ def test_bad_arch():
         HeatConductionNet('huge')
     with pytest.raises(ValueError, match=r"misses \['spatial_correction'\]"):
         HeatConductionNet({k: v for k, v in TINY.items() if k != 'spatial_correction'})
+
+
+def test_bf16_autocast_runs_in_compute_dtype_and_stays_close():
+    model = build().eval()
+    x = torch.randn(2, 3, 64, 64)
+    seen = []
+    model.layers[1][0].op.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    with torch.no_grad():
+        ref = model(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            low = model(x)
+    assert seen == [torch.float32, torch.bfloat16]  # the HCO's GEMMs ran in bf16 under autocast
+    for a, b in zip(ref, low):
+        rel = (a - b.float()).norm() / a.norm()
+        assert rel < 0.05, f'bf16 relative error {rel:.3f}'

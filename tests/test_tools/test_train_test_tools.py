@@ -152,3 +152,10 @@ def test_benchmark_backbones_cpu(tmp_path):
     vit = rows[0]
     # ViT-B/16 at 64^2: 17 tokens x 12 blocks; ~86M params; FLOPs counted through the unfused path
     assert 85 < vit['params_m'] < 87 and 2.5 < vit['gflops_per_img'] < 4
+
+
+def test_benchmark_hco_agreement():
+    out = run_tool(['tools/analysis_tools/benchmark_hco.py', '--grids', '5', '12', '--channels', '8',
+                    '--batch', '1', '--iters', '1']).stdout
+    rows = [line.split() for line in out.splitlines() if line.strip().split()[:1] in (['5'], ['12'])]
+    assert len(rows) == 2 and all(float(r[3]) < 1e-5 for r in rows), out  # matmul and FFT DCTs agree

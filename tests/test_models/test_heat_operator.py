@@ -58,7 +58,7 @@ def test_hco_matches_reference_maths():
     x = torch.randn(2, c, h, w, dtype=torch.float64)
     fve = torch.randn(h, w, c, dtype=torch.float64)
     sce = torch.randn(h, w, c, dtype=torch.float64)
-    ours = op(x, fve, sce).detach().numpy()
+    ours = op(x.permute(0, 2, 3, 1), fve, sce).permute(0, 3, 1, 2).detach().numpy()  # channels-last API
 
     def ln(a, norm):  # LayerNorm over the last axis
         a = (a - a.mean(-1, keepdims=True)) / np.sqrt(a.var(-1, keepdims=True) + norm.eps)

@@ -6,16 +6,20 @@
 Each ``--models`` entry is ``Type[:key=value,...]`` (any backbone registered in mmrsfm; values parsed
 as Python literals). The baseline is torchvision's ViT-B/16, whose ``nn.MultiheadAttention`` runs
 PyTorch's fused scaled-dot-product attention in inference; it is built for each size (its position
-embedding is sized at construction). GPU: CUDA-event timing and ``max_memory_allocated``; CPU:
-wall-clock timing, memory not reported (no allocator statistics). Prints a table, writes JSON.
+embedding is sized at construction). GPU: synchronised timing and ``max_memory_allocated``; CPU:
+wall-clock timing and peak-RSS growth, each measurement in its own process so that one model's
+high-water mark does not hide another's. Prints a table, writes JSON.
 """
 import argparse
 import ast
 import json
 import re
+import resource
+import subprocess
+import sys
 import time
 from contextlib import nullcontext
-from typing import Callable, Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -37,6 +41,16 @@ def parse_model(spec: str) -> dict:
         except (ValueError, SyntaxError):
             cfg[key] = value
     return cfg
+
+
+BASELINE = 'ViT-B/16 (torchvision, fused SDPA)'
+
+
+def build_backbone(cfg: dict, size: int) -> torch.nn.Module:
+    """An mmrsfm backbone with ``img_size`` = the benchmark size unless the spec sets it."""
+    model = MODELS.build(dict(cfg, img_size=size) if 'img_size' not in cfg else cfg)
+    model.init_weights()
+    return model
 
 
 def vit_b16(size: int) -> torch.nn.Module:
@@ -69,12 +83,7 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
             if train:
                 sum(o.float().mean() for o in (out if isinstance(out, (tuple, list)) else [out])).backward()
 
-    # Counted in train mode with autograd on: that disables nn.MultiheadAttention's fused inference
-    # path, whose internal projections the counter cannot see.
-    with FlopCounterMode(display=False) as counter:
-        model.train()(x[:1])
-    model.zero_grad(set_to_none=True)
-    model.train(train)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     for _ in range(warmup):
         step()
     if device == 'cuda':
@@ -86,7 +95,15 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
     if device == 'cuda':
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    mem = torch.cuda.max_memory_allocated() / batch / 2**20 if device == 'cuda' else None
+    if device == 'cuda':
+        mem = torch.cuda.max_memory_allocated() / batch / 2**20
+    else:
+        mem = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024 / batch
+    # Counted after timing (its autograd graph would inflate the memory figure), in train mode with
+    # autograd on: that disables nn.MultiheadAttention's fused inference path, whose internal
+    # projections the counter cannot see.
+    with FlopCounterMode(display=False) as counter:
+        model.train()(x[:1])
     return dict(img_per_s=batch * iters / seconds, mb_per_img=mem,
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6,
                 gflops_per_img=counter.get_total_flops() / 1e9)  # FLOPs (2 x MACs), as in ANCHORS.md
@@ -103,29 +120,35 @@ def main() -> None:
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--no-baseline', action='store_true', help='skip ViT-B/16')
     parser.add_argument('--out', help='write results as JSON here')
+    parser.add_argument('--worker', help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
     args = parser.parse_args()
+    if args.worker:
+        job = json.loads(args.worker)
+        model = vit_b16(job['size']) if job['spec'] is None else build_backbone(parse_model(job['spec']), job['size'])
+        torch.manual_seed(0)
+        print('RESULT ' + json.dumps(measure(model, job['size'], job['dtype'], job['batch'], job['device'],
+                                             args.train, args.warmup, args.iters)))
+        return
 
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    builders: List[tuple] = [] if args.no_baseline else [('ViT-B/16 (torchvision, fused SDPA)', vit_b16)]
-    for spec in args.models:
-        cfg = parse_model(spec)
-
-        def build(size: int, cfg: dict = cfg) -> torch.nn.Module:
-            model = MODELS.build(dict(cfg, img_size=size) if 'img_size' not in cfg else cfg)
-            model.init_weights()
-            return model
-        builders.append((spec, build))
+    names = ([] if args.no_baseline else [(BASELINE, None)]) + [(spec, spec) for spec in args.models]
 
     rows = []
     for size in args.sizes:
         batch = args.batch or (max(1, int(64 * (224 / size)**2)) if device == 'cuda' else 1)
         for dtype in args.dtypes:
-            for name, build_fn in builders:
-                torch.manual_seed(0)
-                result = measure(build_fn(size), size, dtype, batch, device, args.train, args.warmup, args.iters)
+            for name, spec in names:
+                job = json.dumps(dict(spec=spec, size=size, dtype=dtype, batch=batch, device=device))
+                cmd = [sys.executable, __file__, '--worker', job, '--warmup', str(args.warmup),
+                       '--iters', str(args.iters)] + (['--train'] if args.train else [])
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                lines = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
+                if proc.returncode != 0 or not lines:
+                    raise RuntimeError(f'measuring {name} at {size} {dtype} failed:\n{proc.stderr[-3000:]}')
+                result = json.loads(lines[-1][len('RESULT '):])
                 rows.append(dict(model=name, size=size, dtype=dtype, batch=batch, device=device,
                                  mode='train' if args.train else 'infer', **result))
-                base = next((r for r in rows if r['model'].startswith('ViT-B/16') and r['size'] == size
+                base = next((r for r in rows if r['model'] == BASELINE and r['size'] == size
                              and r['dtype'] == dtype), None)
                 rows[-1]['vs_vit_b16'] = rows[-1]['img_per_s'] / base['img_per_s'] if base else None
 

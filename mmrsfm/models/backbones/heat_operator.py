@@ -90,19 +90,25 @@ class HeatConduction2d(nn.Module):
 
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
                 sce: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """x: (B, C, H, W); fve, sce: (H_s, W_s, C) stage embeddings (resized to H x W here)."""
-        _, _, h, w = x.shape
+        """x: (B, H, W, C) channels-last; fve, sce: (H_s, W_s, C) stage embeddings (resized to H x W).
+
+        Everything runs channels-last: the depthwise conv sees a channels_last-strided NCHW view
+        (no copy), the linears and LayerNorms act on the last axis, the DCTs are plain GEMMs.
+        """
+        _, h, w, c = x.shape
         if sce is not None:
-            x = self.norm1(F.relu(x + resize_grid(sce, (h, w)).permute(2, 0, 1)[None]))
-        x = self.linear(self.dwconv(x).permute(0, 2, 3, 1))  # (B, H, W, 2C)
-        x, z = x.chunk(2, dim=-1)
+            x = F.layer_norm(F.relu(x + resize_grid(sce, (h, w))), (c, ), self.norm1.weight, self.norm1.bias,
+                             self.norm1.eps)
+        x = self.dwconv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        x, z = self.linear(x).chunk(2, dim=-1)  # (B, H, W, C) each
         x = heat_diffusion_2d(x.contiguous(), self.decay(fve, h, w))
         x = self.out_norm(x) * F.silu(z)
-        return self.out_linear(x).permute(0, 3, 1, 2)
+        return self.out_linear(x)
 
 
 class Mlp2d(nn.Module):
-    """1x1-conv MLP (``fc1`` -> GELU -> ``fc2``) on (B, C, H, W)."""
+    """1x1-conv MLP (``fc1`` -> GELU -> ``fc2``), applied to (B, H, W, C) as linears on the 1x1 conv
+    weights (the official parameter layout, without a layout change per call)."""
 
     def __init__(self, dim: int, ratio: float = 4.0) -> None:
         super().__init__()
@@ -112,7 +118,8 @@ class Mlp2d(nn.Module):
         self.fc2 = nn.Conv2d(hidden, dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+        x = self.act(F.linear(x, self.fc1.weight.flatten(1), self.fc1.bias))
+        return F.linear(x, self.fc2.weight.flatten(1), self.fc2.bias)
 
 
 class HeatBlock(nn.Module):
@@ -134,15 +141,21 @@ class HeatBlock(nn.Module):
         else:
             self.gamma1 = self.gamma2 = None
 
-    def _scale(self, x: torch.Tensor, gamma: Optional[torch.Tensor]) -> torch.Tensor:
-        return x if gamma is None else gamma[:, None, None] * x
+    @staticmethod
+    def _scale(x: torch.Tensor, gamma: Optional[torch.Tensor]) -> torch.Tensor:
+        return x if gamma is None else gamma * x  # channels-last: gamma broadcasts over C
+
+    @staticmethod
+    def _norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
+        return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
 
     def _forward(self, x: torch.Tensor, fve: Optional[torch.Tensor], sce: Optional[torch.Tensor]):
+        """x: (B, H, W, C) channels-last."""
         if self.post_norm:
-            x = x + self.drop_path(self._scale(self.norm1(self.op(x, fve, sce)), self.gamma1))
-            return x + self.drop_path(self._scale(self.norm2(self.mlp(x)), self.gamma2))
-        x = x + self.drop_path(self._scale(self.op(self.norm1(x), fve, sce), self.gamma1))
-        return x + self.drop_path(self._scale(self.mlp(self.norm2(x)), self.gamma2))
+            x = x + self.drop_path(self._scale(self._norm(self.op(x, fve, sce), self.norm1), self.gamma1))
+            return x + self.drop_path(self._scale(self._norm(self.mlp(x), self.norm2), self.gamma2))
+        x = x + self.drop_path(self._scale(self.op(self._norm(x, self.norm1), fve, sce), self.gamma1))
+        return x + self.drop_path(self._scale(self.mlp(self._norm(x, self.norm2)), self.gamma2))
 
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
                 sce: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -354,7 +367,7 @@ class HeatConductionNet(BaseModule):
             # Infer from the band count when it identifies one stem (e.g. 3 -> opt, 1 -> sar).
             match = [m for m, c in self.modalities.items() if c == x.shape[1]]
             modality = match[0] if len(match) == 1 else None
-        x = self.stem(modality)(x)
+        x = self.stem(modality)(x).permute(0, 2, 3, 1).contiguous()  # (B, H, W, C) from here on
         outs = []
         for s, stage in enumerate(self.layers):
             fve = self.freq_embed[s]
@@ -362,8 +375,14 @@ class HeatConductionNet(BaseModule):
             for block in stage[:-1]:
                 x = block(x, fve, sce)
             if s in self.out_indices:
-                outs.append(getattr(self, f'outnorm{s}')(x))
-            x = stage[-1](x)
+                norm = getattr(self, f'outnorm{s}')
+                out = F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+                outs.append(out.permute(0, 3, 1, 2).contiguous())  # NCHW for dense heads
+            if s < self.num_stages - 1:
+                # conv on a channels_last-strided NCHW view; LayerNorm2d's permutes cancel out
+                down = stage[-1][0](x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+                x = F.layer_norm(down, (down.shape[-1], ), stage[-1][1].weight, stage[-1][1].bias,
+                                 stage[-1][1].eps).contiguous()
         return tuple(outs)
 
     @torch.no_grad()

@@ -4,9 +4,9 @@
         --models "HeatConductionNet:arch=rs-base" "HeatConductionNet:arch=tiny" --out bench.json
 
 Each ``--models`` entry is ``Type[:key=value,...]`` (any backbone registered in mmrsfm; values parsed
-as Python literals). The baseline is torchvision's ViT-B/16, whose ``nn.MultiheadAttention`` runs
-PyTorch's fused scaled-dot-product attention in inference; it is built for each size (its position
-embedding is sized at construction). GPU: synchronised timing and ``max_memory_allocated``; CPU:
+as Python literals). The baseline is ViT-B/16 built from torchvision's modules with attention through
+``F.scaled_dot_product_attention`` (fused/flash kernels on GPU and CPU); it is built for each size
+(its position embedding is sized at construction). GPU: synchronised timing and ``max_memory_allocated``; CPU:
 wall-clock timing and peak-RSS growth, each measurement in its own process so that one model's
 high-water mark does not hide another's. Prints a table, writes JSON.
 """
@@ -22,10 +22,26 @@ from contextlib import nullcontext
 from typing import Dict, Optional
 
 import torch
+import torch.nn.functional as F
+from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
 import mmrsfm  # noqa: F401
 from mmrsfm.registry import MODELS
+
+def _register_cpu_sdpa_flops() -> None:
+    """torch's FLOP counter knows the CUDA SDPA kernels but not the CPU flash kernel; count it with
+    the same formula (2 matmuls of the attention), so ViT-B's FLOPs on CPU include attention."""
+    op = getattr(torch.ops.aten, '_scaled_dot_product_flash_attention_for_cpu', None)
+    if op is None or op in flop_counter.flop_registry:
+        return
+
+    @flop_counter.register_flop_formula(op)
+    def _flops(query, key, value, *args, out_shape=None, **kwargs) -> int:
+        return flop_counter.sdpa_flop_count(query, key, value)  # the registry passes shapes
+
+
+_register_cpu_sdpa_flops()
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -43,7 +59,7 @@ def parse_model(spec: str) -> dict:
     return cfg
 
 
-BASELINE = 'ViT-B/16 (torchvision, fused SDPA)'
+BASELINE = 'ViT-B/16 (SDPA)'
 
 
 def build_backbone(cfg: dict, size: int) -> torch.nn.Module:
@@ -57,16 +73,31 @@ def vit_b16(size: int) -> torch.nn.Module:
     from torchvision.models import vit_b_16
 
     class Features(torch.nn.Module):
-        """torchvision ViT-B/16 without its classifier: patch embedding + encoder tokens."""
+        """torchvision's ViT-B/16 (its modules and parameters), without the classifier, with each
+        block's attention computed by ``F.scaled_dot_product_attention``. torchvision's own
+        ``nn.MultiheadAttention`` inference path materialises the (N x N) attention matrix on CPU
+        (12.7 GB per image at 2048^2), which would make a weak baseline."""
 
         def __init__(self) -> None:
             super().__init__()
             self.vit = vit_b_16(image_size=size)
 
-        def forward(self, x):
+        @staticmethod
+        def attention(mha: torch.nn.MultiheadAttention, x: torch.Tensor) -> torch.Tensor:
+            b, n, c = x.shape
+            qkv = F.linear(x, mha.in_proj_weight, mha.in_proj_bias).view(b, n, 3, mha.num_heads, -1)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, heads, N, head_dim)
+            out = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, c)
+            return mha.out_proj(out)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
             x = self.vit._process_input(x)
-            cls = self.vit.class_token.expand(x.shape[0], -1, -1)
-            return self.vit.encoder(torch.cat([cls, x], dim=1))
+            x = torch.cat([self.vit.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+            x = x + self.vit.encoder.pos_embedding
+            for block in self.vit.encoder.layers:
+                x = x + self.attention(block.self_attention, block.ln_1(x))
+                x = x + block.mlp(block.ln_2(x))
+            return self.vit.encoder.ln(x)
 
     return Features()
 
@@ -99,11 +130,8 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
         mem = torch.cuda.max_memory_allocated() / batch / 2**20
     else:
         mem = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024 / batch
-    # Counted after timing (its autograd graph would inflate the memory figure), in train mode with
-    # autograd on: that disables nn.MultiheadAttention's fused inference path, whose internal
-    # projections the counter cannot see.
-    with FlopCounterMode(display=False) as counter:
-        model.train()(x[:1])
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:  # after timing: memory unaffected
+        model.eval()(x[:1])
     return dict(img_per_s=batch * iters / seconds, mb_per_img=mem,
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6,
                 gflops_per_img=counter.get_total_flops() / 1e9)  # FLOPs (2 x MACs), as in ANCHORS.md

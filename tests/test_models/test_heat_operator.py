@@ -135,7 +135,7 @@ def test_reparameterize_identical_and_guards_size():
 
 
 def test_decay_cache_reused_in_eval_and_refreshed_after_update():
-    model = build().eval()
+    model = build(cache_decay=True).eval()
     x = torch.randn(1, 3, 32, 32)
     op = model.layers[0][0].op
     with torch.no_grad():

@@ -56,10 +56,13 @@ class HeatConduction2d(nn.Module):
     Args:
         dim: Channels.
         spatial_correction: Build RS-vHeat's SCE normalisation. Defaults to False.
+        cache_decay: Keep the last decay map for reuse under ``no_grad`` (one (H, W, C) tensor per
+            block: more memory on large inputs). Defaults to False.
     """
 
-    def __init__(self, dim: int, spatial_correction: bool = False) -> None:
+    def __init__(self, dim: int, spatial_correction: bool = False, cache_decay: bool = False) -> None:
         super().__init__()
+        self.cache_decay = cache_decay
         if spatial_correction:
             self.norm1 = LayerNorm2d(dim)
         self.dwconv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
@@ -84,7 +87,7 @@ class HeatConduction2d(nn.Module):
             return self._decay_cache[1]
         k = self.to_k(resize_grid(fve, (h, w)))  # (H, W, C) thermal diffusivity
         decay = torch.exp(-k * frequency_penalty(h, w, fve.device)[..., None])
-        if not torch.is_grad_enabled():
+        if self.cache_decay and not torch.is_grad_enabled():
             self._decay_cache = (key, decay)
         return decay
 
@@ -127,11 +130,11 @@ class HeatBlock(nn.Module):
 
     def __init__(self, dim: int, drop_path: float = 0., post_norm: bool = True,
                  layer_scale: Optional[float] = 1e-5, spatial_correction: bool = False,
-                 mlp_ratio: float = 4.0, with_cp: bool = False) -> None:
+                 mlp_ratio: float = 4.0, with_cp: bool = False, cache_decay: bool = False) -> None:
         super().__init__()
         self.post_norm, self.with_cp = post_norm, with_cp
         self.norm1 = LayerNorm2d(dim)
-        self.op = HeatConduction2d(dim, spatial_correction)
+        self.op = HeatConduction2d(dim, spatial_correction, cache_decay)
         self.norm2 = LayerNorm2d(dim)
         self.mlp = Mlp2d(dim, mlp_ratio)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -194,6 +197,10 @@ class HeatConductionNet(BaseModule):
         frozen_stages: Freeze the stem and stages ``0..frozen_stages-1`` (and their embeddings); -1 off.
         drop_path_rate: Stochastic depth, linearly increasing over blocks.
         with_cp: Activation checkpointing per block.
+        cache_decay: Reuse each block's decay map across inference calls until the grid or the
+            parameters change. Off by default: measured on CPU it saved no time (recomputing
+            ``exp(-k * Omega)`` is cheap next to the DCT GEMMs) but held one (H, W, C) map per block,
+            +1.0 GB for RS-vHeat-B at 2048^2. For fixed-size deployment use :meth:`reparameterize`.
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
     """
     arch_zoo = {
@@ -218,6 +225,7 @@ class HeatConductionNet(BaseModule):
                  drop_path_rate: float = 0.,
                  mlp_ratio: float = 4.0,
                  with_cp: bool = False,
+                 cache_decay: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch_settings = self._parse_arch(arch)
@@ -256,7 +264,7 @@ class HeatConductionNet(BaseModule):
             blocks: List[nn.Module] = [
                 HeatBlock(c, dpr[sum(depths[:s]) + b], self.arch_settings['post_norm'],
                           self.arch_settings['layer_scale'], self.arch_settings['spatial_correction'],
-                          mlp_ratio, with_cp) for b in range(depth)
+                          mlp_ratio, with_cp, cache_decay) for b in range(depth)
             ]
             # Downsample is the stage's last element (official key ``layers.{s}.{depth}``).
             blocks.append(nn.Sequential(nn.Conv2d(c, 2 * c, 3, 2, 1, bias=False), LayerNorm2d(2 * c))

@@ -10,7 +10,7 @@ from mmengine.dist import is_main_process
 
 import mmrsfm  # noqa: F401  (version checks; Runner-checkpoint allow-list for torch.load)
 from mmrsfm.utils.preflight import ConfigError, check_checkpoint, check_data_roots, load_config
-from mmrsfm.utils.tool_setup import build_runner, setup_common
+from mmrsfm.utils.tool_setup import build_runner, finish_distributed, setup_common
 
 
 def parse_args() -> argparse.Namespace:
@@ -76,6 +76,7 @@ def main() -> None:
     metrics = runner.test()
     if is_main_process():  # one machine-readable line for scripts (the quickstart reads it)
         print('mmrsfm-test-metrics ' + ' '.join(f'{k}={v}' for k, v in metrics.items()), flush=True)
+    finish_distributed()
 
 
 if __name__ == '__main__':

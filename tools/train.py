@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 
 import mmrsfm  # noqa: F401  (version checks; Runner-checkpoint allow-list for torch.load)
 from mmrsfm.utils.preflight import check_checkpoint, check_data_roots, load_config
-from mmrsfm.utils.tool_setup import build_runner, setup_common
+from mmrsfm.utils.tool_setup import build_runner, finish_distributed, setup_common
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,6 +64,7 @@ def main() -> None:
 
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -50,6 +50,18 @@ def init_cpu_distributed(cfg: Config) -> None:
             find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 
+def finish_distributed() -> None:
+    """Tear the process group down in step on every rank before the interpreter exits.
+
+    mmengine never destroys it; a gloo rank that exits while its peer is still in teardown can abort
+    with ``terminate called without an active exception`` (seen with 2 CPU ranks).
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def build_runner(cfg: Config):
     """Build ``Runner`` (or ``cfg.runner_type``, e.g. ``FlexibleRunner`` for FSDP/DeepSpeed)."""
     from mmengine.registry import RUNNERS

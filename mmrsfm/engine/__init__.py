@@ -1,4 +1,5 @@
 """Runtime components: hooks, optimizer constructors, runner helpers."""
 from .hooks import InputChannelsCheckHook
+from .optimizers import LayerDecayOptimWrapperConstructor
 
-__all__ = ['InputChannelsCheckHook']
+__all__ = ['InputChannelsCheckHook', 'LayerDecayOptimWrapperConstructor']

@@ -13,13 +13,7 @@ from typing import Callable, Dict
 
 import torch
 
-from mmrsfm.models.layers import dct_matrix
-
-
-def dct_matmul(x: torch.Tensor) -> torch.Tensor:
-    b, h, w, c = x.shape
-    u = torch.matmul(dct_matrix(h, x.device, x.dtype), x.reshape(b, h, w * c))
-    return torch.matmul(dct_matrix(w, x.device, x.dtype), u.reshape(b * h, w, c)).reshape(b, h, w, c)
+from mmrsfm.models.layers import dct_2d_channels_last as dct_matmul  # what the operator uses
 
 
 def _dct_fft_axis(x: torch.Tensor, dim: int) -> torch.Tensor:

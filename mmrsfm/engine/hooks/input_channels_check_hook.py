@@ -50,13 +50,13 @@ class InputChannelsCheckHook(Hook):
             return
         # Backbones with one stem per modality declare the band counts they accept.
         declared = getattr(backbone, 'input_bands', None)
-        found = _first_conv(backbone)
         if declared:
             expected, where = tuple(declared), 'its stems'
-        elif found is not None:
-            expected, where = (found[1].in_channels, ), f'its first layer backbone.{found[0]}'
         else:
-            return
+            found = _first_conv(backbone)
+            if found is None:
+                return
+            expected, where = (found[1].in_channels, ), f'its first layer backbone.{found[0]}'
         backbone.register_forward_pre_hook(self._make_backbone_check(type(backbone).__name__, where, expected))
 
     @staticmethod

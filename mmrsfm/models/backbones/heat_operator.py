@@ -81,13 +81,15 @@ class HeatConduction2d(nn.Module):
                 raise ValueError(f'this re-parameterised HCO was fixed for a {tuple(self.fixed_decay.shape[:2])} '
                                  f'grid but got {(h, w)}; call reparameterize() with this input size')
             return self.fixed_decay
-        lin = self.to_k[0]
-        key = (h, w, fve.device, fve.dtype, fve._version, lin.weight._version, lin.bias._version, id(fve))
-        if not torch.is_grad_enabled() and self._decay_cache is not None and self._decay_cache[0] == key:
-            return self._decay_cache[1]
+        use_cache = self.cache_decay and not torch.is_grad_enabled()
+        if use_cache:
+            lin = self.to_k[0]
+            key = (h, w, fve.device, fve.dtype, fve._version, lin.weight._version, lin.bias._version, id(fve))
+            if self._decay_cache is not None and self._decay_cache[0] == key:
+                return self._decay_cache[1]
         k = self.to_k(resize_grid(fve, (h, w)))  # (H, W, C) thermal diffusivity
         decay = torch.exp(-k * frequency_penalty(h, w, fve.device)[..., None])
-        if self.cache_decay and not torch.is_grad_enabled():
+        if use_cache:
             self._decay_cache = (key, decay)
         return decay
 
@@ -98,10 +100,9 @@ class HeatConduction2d(nn.Module):
         Everything runs channels-last: the depthwise conv sees a channels_last-strided NCHW view
         (no copy), the linears and LayerNorms act on the last axis, the DCTs are plain GEMMs.
         """
-        _, h, w, c = x.shape
+        _, h, w, _ = x.shape
         if sce is not None:
-            x = F.layer_norm(F.relu(x + resize_grid(sce, (h, w))), (c, ), self.norm1.weight, self.norm1.bias,
-                             self.norm1.eps)
+            x = self.norm1.channels_last(F.relu(x + resize_grid(sce, (h, w))))
         x = self.dwconv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
         x, z = self.linear(x).chunk(2, dim=-1)  # (B, H, W, C) each
         x = heat_diffusion_2d(x.contiguous(), self.decay(fve, h, w))
@@ -148,17 +149,13 @@ class HeatBlock(nn.Module):
     def _scale(x: torch.Tensor, gamma: Optional[torch.Tensor]) -> torch.Tensor:
         return x if gamma is None else gamma * x  # channels-last: gamma broadcasts over C
 
-    @staticmethod
-    def _norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
-        return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
-
     def _forward(self, x: torch.Tensor, fve: Optional[torch.Tensor], sce: Optional[torch.Tensor]):
         """x: (B, H, W, C) channels-last."""
         if self.post_norm:
-            x = x + self.drop_path(self._scale(self._norm(self.op(x, fve, sce), self.norm1), self.gamma1))
-            return x + self.drop_path(self._scale(self._norm(self.mlp(x), self.norm2), self.gamma2))
-        x = x + self.drop_path(self._scale(self.op(self._norm(x, self.norm1), fve, sce), self.gamma1))
-        return x + self.drop_path(self._scale(self.mlp(self._norm(x, self.norm2)), self.gamma2))
+            x = x + self.drop_path(self._scale(self.norm1.channels_last(self.op(x, fve, sce)), self.gamma1))
+            return x + self.drop_path(self._scale(self.norm2.channels_last(self.mlp(x)), self.gamma2))
+        x = x + self.drop_path(self._scale(self.op(self.norm1.channels_last(x), fve, sce), self.gamma1))
+        return x + self.drop_path(self._scale(self.mlp(self.norm2.channels_last(x)), self.gamma2))
 
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
                 sce: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -383,14 +380,12 @@ class HeatConductionNet(BaseModule):
             for block in stage[:-1]:
                 x = block(x, fve, sce)
             if s in self.out_indices:
-                norm = getattr(self, f'outnorm{s}')
-                out = F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+                out = getattr(self, f'outnorm{s}').channels_last(x)
                 outs.append(out.permute(0, 3, 1, 2).contiguous())  # NCHW for dense heads
             if s < self.num_stages - 1:
-                # conv on a channels_last-strided NCHW view; LayerNorm2d's permutes cancel out
-                down = stage[-1][0](x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-                x = F.layer_norm(down, (down.shape[-1], ), stage[-1][1].weight, stage[-1][1].bias,
-                                 stage[-1][1].eps).contiguous()
+                # conv on a channels_last-strided NCHW view, then its LayerNorm2d without permutes
+                conv, norm = stage[-1]
+                x = norm.channels_last(conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)).contiguous()
         return tuple(outs)
 
     @torch.no_grad()

@@ -34,6 +34,21 @@ def dct_matrix(n: int, device=None, dtype=torch.float32) -> torch.Tensor:
     return basis
 
 
+def dct_2d_channels_last(x: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    """Orthonormal 2-D DCT-II (or its inverse) over the H and W axes of a (B, H, W, C) map.
+
+    Each axis transform is one matmul with no permute: along H the map is viewed as (B, H, W*C),
+    along W as (B*H, W, C).
+    """
+    b, h, w, c = x.shape
+    c_h = dct_matrix(h, x.device, x.dtype)
+    c_w = dct_matrix(w, x.device, x.dtype)
+    if inverse:
+        c_h, c_w = c_h.t(), c_w.t()
+    u = torch.matmul(c_h, x.reshape(b, h, w * c))  # along H: (B, H, W*C)
+    return torch.matmul(c_w, u.reshape(b * h, w, c)).reshape(b, h, w, c)  # along W
+
+
 def heat_diffusion_2d(x: torch.Tensor, decay: torch.Tensor) -> torch.Tensor:
     """``IDCT2(DCT2(x) * decay)`` over the H and W axes of a channels-last map.
 
@@ -42,18 +57,9 @@ def heat_diffusion_2d(x: torch.Tensor, decay: torch.Tensor) -> torch.Tensor:
         decay: (H, W, C) per-frequency, per-channel factors ``exp(-k * Omega)``.
 
     Returns:
-        (B, H, W, C), same dtype as ``x``. Each axis transform is one matmul with no permute: along H
-        the map is viewed as (B, H, W*C); along W as (B*H, W, C).
+        (B, H, W, C), same dtype as ``x``.
     """
-    b, h, w, c = x.shape
-    c_h = dct_matrix(h, x.device, x.dtype)
-    c_w = dct_matrix(w, x.device, x.dtype)
-    u = torch.matmul(c_h, x.reshape(b, h, w * c))  # DCT along H: (B, H, W*C)
-    u = torch.matmul(c_w, u.reshape(b * h, w, c))  # DCT along W: (B*H, W, C)
-    u = u.reshape(b, h, w, c) * decay.to(x.dtype)
-    y = torch.matmul(c_w.t(), u.reshape(b * h, w, c))  # inverse along W
-    y = torch.matmul(c_h.t(), y.reshape(b, h, w * c))  # inverse along H
-    return y.reshape(b, h, w, c)
+    return dct_2d_channels_last(dct_2d_channels_last(x) * decay.to(x.dtype), inverse=True)
 
 
 def dct_2d(x: torch.Tensor, inverse: bool = False) -> torch.Tensor:

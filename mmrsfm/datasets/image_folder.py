@@ -1,7 +1,7 @@
 """Unlabeled image folders for self-supervised pretraining: optical, SAR, or paired optical-SAR."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log

@@ -1,0 +1,67 @@
+"""Shared drawing helpers and the registry of dataset writers (see :mod:`mmrsfm.datasets.synthetic`)."""
+from typing import Callable, Dict, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+#: format name -> writer ``f(root, *, num_train, num_val, size, seed) -> {split: path}``; filled by
+#: the :func:`writer` decorator in each task module and used by the command line.
+WRITERS: Dict[str, Callable[..., Dict[str, str]]] = {}
+
+
+def writer(name: str) -> Callable:
+    """Register a dataset writer under ``name`` for ``python -m mmrsfm.datasets.synthetic NAME``."""
+
+    def register(fn: Callable) -> Callable:
+        if name in WRITERS:
+            raise KeyError(f'dataset writer {name!r} is registered twice')
+        WRITERS[name] = fn
+        return fn
+
+    return register
+
+
+#: Per-class (BGR colour, long/short side ratio) used by :func:`make_dota`.
+_DOTA_LOOK: Dict[str, Tuple[Tuple[int, int, int], float]] = {
+    'plane': ((60, 60, 230), 1.6),
+    'ship': ((60, 220, 60), 3.0),
+    'storage-tank': ((230, 120, 40), 1.0),
+    'small-vehicle': ((40, 220, 230), 2.0),
+    'harbor': ((200, 60, 200), 4.0),
+}
+
+
+def rotated_rect_corners(cx: float, cy: float, w: float, h: float, angle: float) -> np.ndarray:
+    """Corners (4, 2) of a w×h rectangle centred at (cx, cy), rotated by ``angle`` radians, in
+    clockwise image order starting top-left (the DOTA convention)."""
+    c, s = np.cos(angle), np.sin(angle)
+    half = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], dtype=np.float64) / 2
+    rot = np.array([[c, -s], [s, c]])
+    return half @ rot.T + np.array([cx, cy])
+
+
+def _draw_scene(rng: np.random.Generator, size: int, classes: Sequence[str],
+                max_objects: int) -> Tuple[np.ndarray, list]:
+    """One image with 1..max_objects non-overlapping rotated objects; returns (img, [(poly, cls)])."""
+    img = rng.normal(100, 12, (size, size, 3)).clip(0, 255).astype(np.uint8)
+    occupied = np.zeros((size, size), np.uint8)
+    objects = []
+    for _ in range(int(rng.integers(1, max_objects + 1))):
+        cls = classes[int(rng.integers(len(classes)))]
+        colour, ratio = _DOTA_LOOK.get(cls, ((int(rng.integers(256)), ) * 3, 1.5))
+        for _attempt in range(20):
+            long_side = rng.uniform(0.18, 0.35) * size
+            w, h = long_side, max(long_side / ratio, 6.0)
+            cx, cy = rng.uniform(long_side / 2 + 2, size - long_side / 2 - 2, 2)
+            poly = rotated_rect_corners(cx, cy, w, h, rng.uniform(0, np.pi))
+            mask = np.zeros_like(occupied)
+            cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
+            if not (mask & occupied).any():
+                break
+        else:
+            continue  # crowded image: keep fewer objects rather than overlapping ones
+        occupied |= cv2.dilate(mask, np.ones((5, 5), np.uint8))
+        shade = np.array(colour) + rng.integers(-20, 21, 3)
+        cv2.fillPoly(img, [np.round(poly).astype(np.int32)], shade.clip(0, 255).tolist())
+        objects.append((poly, cls))
+    return img, objects

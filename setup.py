@@ -31,7 +31,7 @@ setup(
     include_package_data=True,
     # torch/torchvision are pinned in requirements/torch.txt but not declared here: a user's existing
     # CUDA build must not be replaced by pip. mmcv must be built against that torch (see README).
-    install_requires=['numpy', 'packaging'],
+    install_requires=['numpy', 'packaging'] + read_requirements('runtime'),
     extras_require={
         # Either OpenMMLab stack works; tools/setup_env.sh installs one (README "Dependencies").
         'onedl': read_requirements('onedl'),

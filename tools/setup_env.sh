@@ -77,8 +77,8 @@ if [[ "$have_mmcv" != 1 ]]; then
     "${PIP[@]}" install --no-deps "$WHEELS"/*.whl
 fi
 
-echo "setup_env: [3/4] OpenMMLab stack '$STACK' + test requirements"
-"${PIP[@]}" install -c "$REQ/torch.txt" -r "$REQ/$STACK.txt" -r "$REQ/tests.txt"
+echo "setup_env: [3/4] OpenMMLab stack '$STACK' + runtime + test requirements"
+"${PIP[@]}" install -c "$REQ/torch.txt" -r "$REQ/runtime.txt" -r "$REQ/$STACK.txt" -r "$REQ/tests.txt"
 
 echo "setup_env: [4/4] mmrsfm (editable)"
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"

@@ -86,6 +86,34 @@ def test_frequency_penalty_and_resize():
     assert resize_grid(e, (5, 6)) is e and resize_grid(e, (9, 4)).shape == (9, 4, 3)
 
 
+@pytest.mark.parametrize('size', [(9, 4), (16, 16), (3, 2), (1, 7)])
+def test_resize_grid_is_bilinear_interpolate(size):
+    # The GEMM form must equal F.interpolate (bilinear, align_corners=False) for up- and downsampling,
+    # in value and gradient.
+    e = torch.randn(5, 6, 3, dtype=torch.float64, requires_grad=True)
+    ref = torch.nn.functional.interpolate(e.permute(2, 0, 1)[None], size=size, mode='bilinear',
+                                          align_corners=False)[0].permute(1, 2, 0)
+    ours = resize_grid(e, size)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-12)
+    g = torch.randn_like(ref)
+    torch.testing.assert_close(torch.autograd.grad(ours, e, g)[0], torch.autograd.grad(ref, e, g)[0])
+
+
+def test_bases_are_shared_non_persistent_buffers():
+    model = build().eval()
+    assert all(blk.op.bases is model.bases for stage in model.layers for blk in stage[:-1])
+    with torch.no_grad():
+        model(torch.randn(1, 3, 40, 56))
+    names = dict(model.bases.named_buffers())
+    assert {'dct10_float32', 'dct14_float32', 'lin10x16_float32'} <= set(names)  # stage-0 grid 10x14
+    assert not any('bases' in k for k in model.state_dict())  # constants never enter a checkpoint
+    model.double()
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, 40, 56, dtype=torch.float64))
+    assert out[0].dtype == torch.float64
+    assert all(b.dtype == torch.float64 for b in model.bases.buffers())
+
+
 @pytest.mark.parametrize('size', [(64, 64), (64, 96), (57, 83), (33, 33)])
 @pytest.mark.parametrize('bands', [1, 3, 4, 12])
 def test_shapes_any_size_and_bands(size, bands):
@@ -210,3 +238,56 @@ def test_bf16_autocast_runs_in_compute_dtype_and_stays_close():
     for a, b in zip(ref, low):
         rel = (a - b.float()).norm() / a.norm()
         assert rel < 0.05, f'bf16 relative error {rel:.3f}'
+
+
+@pytest.mark.parametrize('stride', [1, 2])
+def test_conv3x3_rows_equals_full_conv(stride):
+    from mmrsfm.models.backbones.heat_operator import conv3x3_rows
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(4, 6, 3, stride, 1)
+    x = torch.randn(2, 11, 9, 4)  # (B, H, W, C)
+    full = conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    h_out = full.shape[1]
+    for start, stop in [(0, 1), (0, h_out), (2, 4), (h_out - 1, h_out)]:
+        torch.testing.assert_close(conv3x3_rows(x, conv, start, stop), full[:, start:stop])
+    # from a strip of the input that starts at row 3 (offset) of an 11-row map
+    first = 4 if stride == 1 else 2  # the first output row whose window starts at input row >= 3
+    rows = conv3x3_rows(x[:, 3:], conv, first, h_out, offset=3, total=11)
+    torch.testing.assert_close(rows, full[:, first:])
+    with pytest.raises(ValueError, match='needs input rows'):
+        conv3x3_rows(x[:, 3:], conv, first - 1, h_out, offset=3, total=11)
+
+
+def test_inplace_separable_transform_matches():
+    from mmrsfm.models.layers import separable_2d_channels_last, separable_2d_channels_last_
+    x = torch.randn(2, 7, 5, 3, dtype=torch.float64)
+    m_h, m_w = torch.randn(7, 7, dtype=torch.float64), torch.randn(5, 5, dtype=torch.float64)
+    ref = separable_2d_channels_last(x, m_h, m_w)
+    torch.testing.assert_close(separable_2d_channels_last_(x.clone(), m_h, m_w, chunk_elems=4), ref)
+
+
+@pytest.mark.parametrize('arch', [TINY, dict(TINY, post_norm=False, layer_scale=None, spatial_correction=False)])
+def test_low_memory_inference_equals_plain(arch, monkeypatch):
+    # Row strips of a few rows (tiny STRIP_ELEMS) exercise halos, borders and several strips per map.
+    import mmrsfm.models.backbones.heat_operator as ho
+    monkeypatch.setattr(ho, 'STRIP_ELEMS', 300)
+    calls = []
+    monkeypatch.setattr(ho.HeatBlock, 'forward_inplace_',
+                        lambda self, *a, _f=ho.HeatBlock.forward_inplace_: calls.append(1) or _f(self, *a))
+    model = build(arch, out_indices=(0, 1, 2, 3)).eval()
+    x = torch.randn(2, 3, 57, 83)
+    with torch.no_grad():
+        model.low_memory_elems = None
+        plain = model(x)
+        assert not calls
+        model.low_memory_elems = 0
+        lean = model(x)
+    assert len(calls) == sum(model.depths)
+    for a, b in zip(plain, lean):
+        assert b.is_contiguous()
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-5)
+    # autograd always takes the plain path (nothing is updated in place)
+    x.requires_grad_(True)
+    calls.clear()
+    model(x)[0].sum().backward()
+    assert not calls and x.grad is not None

@@ -6,9 +6,14 @@ state-dict layout (``layers.{s}.{b}.op.*``, ``freq_embed.{s}``, ``heat_capacity.
 checkpoints load after the few renames in :mod:`mmrsfm.models.utils.ckpt_convert`.
 
 Fixed relative to the official code: any input size (the per-position embeddings FVE and SCE are
-bilinearly resized to the runtime grid, and resized maps are cached while the parameters do not
-change), SAR and paired optical/SAR stems selectable per call, and an inference re-parameterisation
-that keeps working (see :meth:`HeatConductionNet.reparameterize`).
+bilinearly resized to the runtime grid, once per stage, by two cached-matrix GEMMs), SAR and paired
+optical/SAR stems selectable per call, and an inference re-parameterisation that keeps working (see
+:meth:`HeatConductionNet.reparameterize`).
+
+Speed and memory: everything runs channels-last, with the DCTs as GEMMs on bases cached as
+non-persistent buffers (:class:`~mmrsfm.models.layers.BasisCache`). Inference on large maps (see
+``low_memory_elems``) runs the stem and each block in row strips and updates the map in place, so the
+peak is about two stage-1 maps instead of about five.
 """
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -23,7 +28,8 @@ from mmengine.model.weight_init import trunc_normal_
 from torch import nn
 
 from mmrsfm.registry import MODELS
-from ..layers import LayerNorm2d, heat_diffusion_2d
+from ..layers import (BasisCache, LayerNorm2d, dct_matrix, heat_diffusion_2d, resize_grid,
+                      separable_2d_channels_last, separable_2d_channels_last_)
 
 
 def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
@@ -33,16 +39,54 @@ def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
     return wn[:, None]**2 + wm[None, :]**2
 
 
-def resize_grid(embed: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
-    """Bilinearly resize an (H, W, C) per-position embedding to ``size`` (identity when equal).
+#: Elements per strip of the low-memory inference path (8 MB of fp32).
+STRIP_ELEMS = 2**21
 
-    Used for the FVE (indexed by normalised frequency n/H, so resizing keeps each value at the same
-    physical frequency) and for the SCE (indexed by normalised position).
-    """
+
+def row_strips(h: int, row_elems: int):
+    """``(start, stop)`` row ranges covering ``range(h)`` with about :data:`STRIP_ELEMS` elements each."""
+    step = max(1, STRIP_ELEMS // max(row_elems, 1))
+    return [(i, min(h, i + step)) for i in range(0, h, step)]
+
+
+def resize_rows(embed: torch.Tensor, size: Tuple[int, int], start: int, stop: int,
+                bases: BasisCache) -> torch.Tensor:
+    """Rows ``[start, stop)`` of ``resize_grid(embed, size)`` without building the full map."""
     if tuple(embed.shape[:2]) == tuple(size):
-        return embed
-    out = F.interpolate(embed.permute(2, 0, 1)[None], size=size, mode='bilinear', align_corners=False)
-    return out[0].permute(1, 2, 0)
+        return embed[start:stop]
+    m_h = bases.bilinear(size[0], embed.shape[0], embed.device, embed.dtype)[start:stop]
+    m_w = bases.bilinear(size[1], embed.shape[1], embed.device, embed.dtype)
+    return separable_2d_channels_last(embed[None], m_h, m_w)[0]
+
+
+def conv3x3_rows(x: torch.Tensor, conv: nn.Conv2d, start: int, stop: int, offset: int = 0,
+                 total: Optional[int] = None, pre=None) -> torch.Tensor:
+    """Output rows ``[start, stop)`` of a 3x3, padding-1 ``conv`` (any stride, groups) applied to
+    ``pre(map)``, reading only the input rows they need.
+
+    Args:
+        x: (B, rows, W, C) channels-last rows ``[offset, offset + rows)`` of a map with ``total`` rows
+            (default: ``x`` is the whole map).
+        pre: Optional per-row transform ``pre(rows, row_start, row_stop)`` applied before the conv
+            (e.g. a LayerNorm), so a strip pipeline never materialises its full-size output.
+
+    Returns:
+        (B, stop - start, W_out, C_out), contiguous.
+    """
+    total = x.shape[1] + offset if total is None else total
+    s = conv.stride[0]
+    lo, hi = s * start - 1, s * (stop - 1) + 2  # input rows of the 3-row windows, padding included
+    a, b = max(lo, 0), min(hi, total)
+    if a < offset or b > offset + x.shape[1]:
+        raise ValueError(f'output rows [{start}, {stop}) needs input rows [{a}, {b}) but x holds '
+                         f'[{offset}, {offset + x.shape[1]})')
+    strip = x[:, a - offset:b - offset]
+    if pre is not None:
+        strip = pre(strip, a, b)
+    if a - lo or hi - b:  # the conv's zero padding at the top/bottom border of the map
+        strip = F.pad(strip, (0, 0, 0, 0, a - lo, hi - b))
+    out = F.conv2d(strip.permute(0, 3, 1, 2), conv.weight, conv.bias, conv.stride, (0, 1), groups=conv.groups)
+    return out.permute(0, 2, 3, 1).contiguous()
 
 
 class HeatConduction2d(nn.Module):
@@ -58,11 +102,14 @@ class HeatConduction2d(nn.Module):
         spatial_correction: Build RS-vHeat's SCE normalisation. Defaults to False.
         cache_decay: Keep the last decay map for reuse under ``no_grad`` (one (H, W, C) tensor per
             block: more memory on large inputs). Defaults to False.
+        bases: DCT/resampling matrices, shared by all operators of a backbone; a private cache if None.
     """
 
-    def __init__(self, dim: int, spatial_correction: bool = False, cache_decay: bool = False) -> None:
+    def __init__(self, dim: int, spatial_correction: bool = False, cache_decay: bool = False,
+                 bases: Optional[BasisCache] = None) -> None:
         super().__init__()
         self.cache_decay = cache_decay
+        self.bases = bases if bases is not None else BasisCache()
         if spatial_correction:
             self.norm1 = LayerNorm2d(dim)
         self.dwconv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
@@ -87,7 +134,7 @@ class HeatConduction2d(nn.Module):
             key = (h, w, fve.device, fve.dtype, fve._version, lin.weight._version, lin.bias._version, id(fve))
             if self._decay_cache is not None and self._decay_cache[0] == key:
                 return self._decay_cache[1]
-        k = self.to_k(resize_grid(fve, (h, w)))  # (H, W, C) thermal diffusivity
+        k = self.to_k(resize_grid(fve, (h, w), self.bases))  # (H, W, C) thermal diffusivity
         decay = torch.exp(-k * frequency_penalty(h, w, fve.device)[..., None])
         if use_cache:
             self._decay_cache = (key, decay)
@@ -95,19 +142,63 @@ class HeatConduction2d(nn.Module):
 
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
                 sce: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """x: (B, H, W, C) channels-last; fve, sce: (H_s, W_s, C) stage embeddings (resized to H x W).
+        """x: (B, H, W, C) channels-last; fve, sce: (H_s, W_s, C) stage embeddings (resized to H x W;
+        the backbone passes them already resized once per stage).
 
         Everything runs channels-last: the depthwise conv sees a channels_last-strided NCHW view
         (no copy), the linears and LayerNorms act on the last axis, the DCTs are plain GEMMs.
         """
-        _, h, w, _ = x.shape
+        _, h, w, c = x.shape
         if sce is not None:
-            x = self.norm1.channels_last(F.relu(x + resize_grid(sce, (h, w))))
+            x = self.norm1.channels_last(F.relu(x + resize_grid(sce, (h, w), self.bases)))
         x = self.dwconv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-        x, z = self.linear(x).chunk(2, dim=-1)  # (B, H, W, C) each
-        x = heat_diffusion_2d(x.contiguous(), self.decay(fve, h, w))
+        # The two halves of the official Linear(C, 2C) as separate GEMMs: each output is contiguous,
+        # so the DCT needs no copy of a strided chunk. (B, H, W, C) each.
+        w_in, b_in = self.linear.weight, self.linear.bias
+        z = F.linear(x, w_in[c:], b_in[c:])
+        x = heat_diffusion_2d(F.linear(x, w_in[:c], b_in[:c]), self.decay(fve, h, w), self.bases)
         x = self.out_norm(x) * F.silu(z)
         return self.out_linear(x)
+
+    def _decay_rows(self, fve: Optional[torch.Tensor], h: int, w: int, start: int, stop: int) -> torch.Tensor:
+        """Rows ``[start, stop)`` of :meth:`decay` from the stage's raw FVE (no full-size temporaries)."""
+        if self.fixed_decay is not None:
+            return self.decay(fve, h, w)[start:stop]
+        k = self.to_k(resize_rows(fve, (h, w), start, stop, self.bases))
+        return torch.exp(-k * frequency_penalty(h, w, fve.device)[start:stop, :, None])
+
+    def forward_lean(self, x: torch.Tensor, fve: Optional[torch.Tensor], sce: Optional[torch.Tensor],
+                     pre=None) -> torch.Tensor:
+        """Inference-only ``forward(pre(x))`` whose peak memory is ``x`` plus one output map.
+
+        x: (B, H, W, C); fve, sce: the stage's raw (unresized) embeddings; ``pre``: a per-row transform
+        of ``x`` (the block's pre-norm). The map goes through in row strips: DWConv (with a one-row
+        halo) and the input linear write into one buffer, the DCTs transform it in place, and the
+        gate branch (DWConv and linear again, recomputed rather than stored) and the output linear
+        write back into it. About 5% more FLOPs than :meth:`forward`, for 1/3 of its peak memory.
+        """
+        b, h, w, c = x.shape
+        w_in, b_in = self.linear.weight, self.linear.bias
+
+        def prep(rows: torch.Tensor, r0: int, r1: int) -> torch.Tensor:  # x rows [r0, r1) -> op input
+            rows = pre(rows) if pre is not None else rows
+            if sce is None:
+                return rows
+            return self.norm1.channels_last(F.relu(rows + resize_rows(sce, (h, w), r0, r1, self.bases)))
+
+        strips = row_strips(h, b * w * 4 * c)
+        u = x.new_empty(b, h, w, c)
+        for i, j in strips:
+            u[:, i:j] = F.linear(conv3x3_rows(x, self.dwconv, i, j, pre=prep), w_in[:c], b_in[:c])
+        c_h, c_w = dct_matrix(h, x.device, x.dtype, self.bases), dct_matrix(w, x.device, x.dtype, self.bases)
+        separable_2d_channels_last_(u, c_h, c_w, STRIP_ELEMS)
+        for i, j in strips:
+            u[:, i:j] *= self._decay_rows(fve, h, w, i, j).to(u.dtype)
+        separable_2d_channels_last_(u, c_h.t(), c_w.t(), STRIP_ELEMS)
+        for i, j in strips:
+            z = F.linear(conv3x3_rows(x, self.dwconv, i, j, pre=prep), w_in[c:], b_in[c:])
+            u[:, i:j] = self.out_linear(self.out_norm(u[:, i:j]) * F.silu(z))
+        return u
 
 
 class Mlp2d(nn.Module):
@@ -131,11 +222,12 @@ class HeatBlock(nn.Module):
 
     def __init__(self, dim: int, drop_path: float = 0., post_norm: bool = True,
                  layer_scale: Optional[float] = 1e-5, spatial_correction: bool = False,
-                 mlp_ratio: float = 4.0, with_cp: bool = False, cache_decay: bool = False) -> None:
+                 mlp_ratio: float = 4.0, with_cp: bool = False, cache_decay: bool = False,
+                 bases: Optional[BasisCache] = None) -> None:
         super().__init__()
         self.post_norm, self.with_cp = post_norm, with_cp
         self.norm1 = LayerNorm2d(dim)
-        self.op = HeatConduction2d(dim, spatial_correction, cache_decay)
+        self.op = HeatConduction2d(dim, spatial_correction, cache_decay, bases)
         self.norm2 = LayerNorm2d(dim)
         self.mlp = Mlp2d(dim, mlp_ratio)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -145,17 +237,47 @@ class HeatBlock(nn.Module):
         else:
             self.gamma1 = self.gamma2 = None
 
-    @staticmethod
-    def _scale(x: torch.Tensor, gamma: Optional[torch.Tensor]) -> torch.Tensor:
-        return x if gamma is None else gamma * x  # channels-last: gamma broadcasts over C
+    def _residual(self, x: torch.Tensor, y: torch.Tensor, gamma: Optional[torch.Tensor]) -> torch.Tensor:
+        """``x + drop_path(gamma * y)``; one fused pass (addcmul) when drop path is inactive."""
+        if gamma is None:
+            return x + self.drop_path(y)
+        if not self.training or isinstance(self.drop_path, nn.Identity):
+            return torch.addcmul(x, gamma, y)  # channels-last: gamma broadcasts over C
+        return x + self.drop_path(gamma * y)
 
     def _forward(self, x: torch.Tensor, fve: Optional[torch.Tensor], sce: Optional[torch.Tensor]):
         """x: (B, H, W, C) channels-last."""
         if self.post_norm:
-            x = x + self.drop_path(self._scale(self.norm1.channels_last(self.op(x, fve, sce)), self.gamma1))
-            return x + self.drop_path(self._scale(self.norm2.channels_last(self.mlp(x)), self.gamma2))
-        x = x + self.drop_path(self._scale(self.op(self.norm1.channels_last(x), fve, sce), self.gamma1))
-        return x + self.drop_path(self._scale(self.mlp(self.norm2.channels_last(x)), self.gamma2))
+            x = self._residual(x, self.norm1.channels_last(self.op(x, fve, sce)), self.gamma1)
+            return self._residual(x, self.norm2.channels_last(self.mlp(x)), self.gamma2)
+        x = self._residual(x, self.op(self.norm1.channels_last(x), fve, sce), self.gamma1)
+        return self._residual(x, self.mlp(self.norm2.channels_last(x)), self.gamma2)
+
+    def forward_inplace_(self, x: torch.Tensor, fve: Optional[torch.Tensor],
+                         sce: Optional[torch.Tensor]) -> torch.Tensor:
+        """Inference-only forward that updates ``x`` (B, H, W, C) in place, strip by strip, with the
+        HCO's low-memory path; fve, sce are the stage's raw embeddings. Peak: two maps."""
+        b, h, w, c = x.shape
+        strips = row_strips(h, b * w * 4 * c)
+
+        def residual_(rows: slice, y: torch.Tensor, gamma: Optional[torch.Tensor]) -> None:
+            x[:, rows].add_(y) if gamma is None else x[:, rows].addcmul_(gamma, y)
+
+        if self.post_norm:
+            y = self.op.forward_lean(x, fve, sce)
+            for i, j in strips:
+                residual_(slice(i, j), self.norm1.channels_last(y[:, i:j]), self.gamma1)
+            del y
+            for i, j in strips:
+                residual_(slice(i, j), self.norm2.channels_last(self.mlp(x[:, i:j])), self.gamma2)
+        else:
+            y = self.op.forward_lean(x, fve, sce, pre=lambda rows: self.norm1.channels_last(rows))
+            for i, j in strips:
+                residual_(slice(i, j), y[:, i:j], self.gamma1)
+            del y
+            for i, j in strips:
+                residual_(slice(i, j), self.mlp(self.norm2.channels_last(x[:, i:j])), self.gamma2)
+        return x
 
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
                 sce: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -178,6 +300,19 @@ class ConvStem(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm2(self.conv2(self.act(self.norm1(self.conv1(x)))))
 
+    def forward_lean(self, x: torch.Tensor) -> torch.Tensor:
+        """Inference-only forward in row strips: (B, bands, H, W) -> (B, H/4, W/4, C) channels-last,
+        never holding the full stride-2 map (at 2048^2 it is 268 MB, the largest of the network)."""
+        x = x.permute(0, 2, 3, 1)  # (B, H, W, bands) view
+        h1, w1 = (x.shape[1] + 1) // 2, (x.shape[2] + 1) // 2
+        h2, w2 = (h1 + 1) // 2, (w1 + 1) // 2
+        out = x.new_empty(x.shape[0], h2, w2, self.conv2.out_channels)
+        for i, j in row_strips(h2, x.shape[0] * w1 * self.conv1.out_channels * 2):
+            a, b = max(2 * i - 1, 0), min(2 * (j - 1) + 2, h1)  # stride-2 rows conv2 needs
+            y = self.act(self.norm1.channels_last(conv3x3_rows(x, self.conv1, a, b)))
+            out[:, i:j] = self.norm2.channels_last(conv3x3_rows(y, self.conv2, i, j, offset=a, total=h1))
+        return out
+
 
 @MODELS.register_module()
 class HeatConductionNet(BaseModule):
@@ -198,6 +333,11 @@ class HeatConductionNet(BaseModule):
             parameters change. Off by default: measured on CPU it saved no time (recomputing
             ``exp(-k * Omega)`` is cheap next to the DCT GEMMs) but held one (H, W, C) map per block,
             +1.0 GB for RS-vHeat-B at 2048^2. For fixed-size deployment use :meth:`reparameterize`.
+        low_memory_elems: Without autograd, stem and stages whose map has at least this many elements
+            per image run in row strips, updating the map in place (:meth:`HeatBlock.forward_inplace_`):
+            peak memory of about two maps instead of about five, same outputs (up to float rounding).
+            The default, 2**22 (16 MB fp32), switches stage 1 of RS-vHeat-B from 1024^2 inputs on.
+            None disables it; training and ``torch.enable_grad()`` always take the plain path.
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
     """
     arch_zoo = {
@@ -223,6 +363,7 @@ class HeatConductionNet(BaseModule):
                  mlp_ratio: float = 4.0,
                  with_cp: bool = False,
                  cache_decay: bool = False,
+                 low_memory_elems: Optional[int] = 2**22,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch_settings = self._parse_arch(arch)
@@ -254,6 +395,8 @@ class HeatConductionNet(BaseModule):
             [nn.Parameter(torch.zeros(gh, gw, c)) for (gh, gw), c in zip(grids, self.dims)]
         ) if self.arch_settings['spatial_correction'] else None
 
+        self.cache_decay, self.low_memory_elems = cache_decay, low_memory_elems
+        self.bases = BasisCache()  # DCT/resampling matrices shared by every operator (non-persistent)
         n_blocks = sum(depths)  # python floats: the model may be built on the meta device
         dpr = [drop_path_rate * i / max(n_blocks - 1, 1) for i in range(n_blocks)]
         self.layers = nn.ModuleList()
@@ -261,7 +404,7 @@ class HeatConductionNet(BaseModule):
             blocks: List[nn.Module] = [
                 HeatBlock(c, dpr[sum(depths[:s]) + b], self.arch_settings['post_norm'],
                           self.arch_settings['layer_scale'], self.arch_settings['spatial_correction'],
-                          mlp_ratio, with_cp, cache_decay) for b in range(depth)
+                          mlp_ratio, with_cp, cache_decay, self.bases) for b in range(depth)
             ]
             # Downsample is the stage's last element (official key ``layers.{s}.{depth}``).
             blocks.append(nn.Sequential(nn.Conv2d(c, 2 * c, 3, 2, 1, bias=False), LayerNorm2d(2 * c))
@@ -372,21 +515,55 @@ class HeatConductionNet(BaseModule):
             # Infer from the band count when it identifies one stem (e.g. 3 -> opt, 1 -> sar).
             match = [m for m, c in self.modalities.items() if c == x.shape[1]]
             modality = match[0] if len(match) == 1 else None
-        x = self.stem(modality)(x).permute(0, 2, 3, 1).contiguous()  # (B, H, W, C) from here on
+        lean = self._lean(x.shape[-2] * x.shape[-1] // 16 * self.dims[0])  # stem output elements
+        if lean:
+            x = self.stem(modality).forward_lean(x)
+        else:
+            # A channels_last input makes every stem op (convs, LayerNorm2d) copy-free; the stem's
+            # output is then already (B, H, W, C)-contiguous.
+            x = self.stem(modality)(x.contiguous(memory_format=torch.channels_last)).permute(0, 2, 3, 1)
+            x = x.contiguous()  # (B, H, W, C) from here on
         outs = []
         for s, stage in enumerate(self.layers):
             fve = self.freq_embed[s]
             sce = self.heat_capacity[s] if self.heat_capacity is not None else None
-            for block in stage[:-1]:
-                x = block(x, fve, sce)
+            lean = self._lean(x[:1].numel())
+            if lean:  # strips resize the raw embeddings themselves
+                for block in stage[:-1]:
+                    x = block.forward_inplace_(x, fve, sce)
+            else:
+                # Resize the stage's embeddings once for all its blocks. With cache_decay the raw FVE
+                # goes to the operators, whose decay cache is keyed on it (and skips the resize on a hit).
+                grid = tuple(x.shape[1:3])
+                if fve is not None and not self.cache_decay:
+                    fve = resize_grid(fve, grid, self.bases)
+                sce = resize_grid(sce, grid, self.bases) if sce is not None else None
+                for block in stage[:-1]:
+                    x = block(x, fve, sce)
             if s in self.out_indices:
-                out = getattr(self, f'outnorm{s}').channels_last(x)
-                outs.append(out.permute(0, 3, 1, 2).contiguous())  # NCHW for dense heads
+                outs.append(self._output(s, x, lean))
             if s < self.num_stages - 1:
                 # conv on a channels_last-strided NCHW view, then its LayerNorm2d without permutes
                 conv, norm = stage[-1]
                 x = norm.channels_last(conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)).contiguous()
         return tuple(outs)
+
+    def _lean(self, elems_per_image: int) -> bool:
+        """Whether a map of this size takes the low-memory inference path."""
+        return (self.low_memory_elems is not None and not torch.is_grad_enabled()
+                and elems_per_image >= self.low_memory_elems)
+
+    def _output(self, s: int, x: torch.Tensor, lean: bool) -> torch.Tensor:
+        """Stage ``s`` output: its LayerNorm, as an NCHW-contiguous map for dense heads; in strips
+        (no channels-last temporary) on the low-memory path."""
+        norm = getattr(self, f'outnorm{s}')
+        if not lean:
+            return norm.channels_last(x).permute(0, 3, 1, 2).contiguous()
+        b, h, w, c = x.shape
+        out = x.new_empty(b, c, h, w)
+        for i, j in row_strips(h, b * w * c):
+            out[:, :, i:j] = norm.channels_last(x[:, i:j]).permute(0, 3, 1, 2)
+        return out
 
     @torch.no_grad()
     def reparameterize(self, input_size: Tuple[int, int]) -> None:

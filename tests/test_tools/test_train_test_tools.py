@@ -143,12 +143,13 @@ def test_benchmark_backbones_cpu(tmp_path):
     out_json = str(tmp_path / 'bench.json')
     arch = "{'embed_dim':16,'depths':(1,1,1,1),'post_norm':True,'layer_scale':1e-5,'spatial_correction':True}"
     out = run_tool(['tools/analysis_tools/benchmark_backbones.py', '--models', f'HeatConductionNet:arch={arch}',
-                    '--sizes', '64', '--iters', '1', '--warmup', '1', '--out', out_json]).stdout
+                    '--sizes', '64', '--iters', '1', '--warmup', '1', '--reparameterize', '--out', out_json]).stdout
     assert 'ViT-B/16 (SDPA)' in out and 'device: cpu' in out
     import json
     with open(out_json) as f:
         rows = json.load(f)
     assert [r['vs_vit_b16'] for r in rows][0] == 1.0 and rows[1]['img_per_s'] > 0
+    assert rows[2]['model'].endswith('[reparam]') and rows[2]['params_m'] < rows[1]['params_m']  # FVE, to_k gone
     vit = rows[0]
     # ViT-B/16 at 64^2: 17 tokens x 12 blocks, ~86M params; attention FLOPs included on CPU too
     assert 85 < vit['params_m'] < 87 and 2.5 < vit['gflops_per_img'] < 4

@@ -146,6 +146,9 @@ def main() -> None:
     parser.add_argument('--train', action='store_true', help='time forward + backward instead of inference')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--reparameterize', action='store_true',
+                        help='also measure each model that has reparameterize(input_size) in that '
+                        'inference mode (e.g. RS-vHeat with precomputed decay), as a separate row')
     parser.add_argument('--no-baseline', action='store_true', help='skip ViT-B/16')
     parser.add_argument('--out', help='write results as JSON here')
     parser.add_argument('--worker', help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
@@ -153,20 +156,25 @@ def main() -> None:
     if args.worker:
         job = json.loads(args.worker)
         model = vit_b16(job['size']) if job['spec'] is None else build_backbone(parse_model(job['spec']), job['size'])
+        if job.get('reparam'):
+            model.reparameterize((job['size'], job['size']))
         torch.manual_seed(0)
         print('RESULT ' + json.dumps(measure(model, job['size'], job['dtype'], job['batch'], job['device'],
                                              args.train, args.warmup, args.iters)))
         return
 
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    names = ([] if args.no_baseline else [(BASELINE, None)]) + [(spec, spec) for spec in args.models]
+    names = ([] if args.no_baseline else [(BASELINE, None, False)]) + [(spec, spec, False) for spec in args.models]
+    if args.reparameterize:
+        names += [(spec + ' [reparam]', spec, True) for spec in args.models
+                  if hasattr(MODELS.get(parse_model(spec)['type']), 'reparameterize')]
 
     rows = []
     for size in args.sizes:
         batch = args.batch or (max(1, int(64 * (224 / size)**2)) if device == 'cuda' else 1)
         for dtype in args.dtypes:
-            for name, spec in names:
-                job = json.dumps(dict(spec=spec, size=size, dtype=dtype, batch=batch, device=device))
+            for name, spec, reparam in names:
+                job = json.dumps(dict(spec=spec, size=size, dtype=dtype, batch=batch, device=device, reparam=reparam))
                 cmd = [sys.executable, __file__, '--worker', job, '--warmup', str(args.warmup),
                        '--iters', str(args.iters)] + (['--train'] if args.train else [])
                 proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -291,3 +291,12 @@ def test_low_memory_inference_equals_plain(arch, monkeypatch):
     calls.clear()
     model(x)[0].sum().backward()
     assert not calls and x.grad is not None
+
+
+def test_low_memory_path_runs_under_flop_counter():
+    # FlopCounterMode's module hooks reject views of Parameters made under no_grad (no grad_fn).
+    from torch.utils.flop_counter import FlopCounterMode
+    model = build(img_size=32, low_memory_elems=0).eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.randn(1, 3, 32, 32))
+    assert counter.get_total_flops() > 0

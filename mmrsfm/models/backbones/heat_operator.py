@@ -51,7 +51,13 @@ def row_strips(h: int, row_elems: int):
 
 def resize_rows(embed: torch.Tensor, size: Tuple[int, int], start: int, stop: int,
                 bases: BasisCache) -> torch.Tensor:
-    """Rows ``[start, stop)`` of ``resize_grid(embed, size)`` without building the full map."""
+    """Rows ``[start, stop)`` of ``resize_grid(embed, size)`` without building the full map.
+
+    For the inference-only strip path, so the result is detached: a view of a Parameter taken under
+    ``no_grad`` still claims ``requires_grad`` without a grad_fn, which module hooks (e.g. torch's
+    FlopCounterMode) reject.
+    """
+    embed = embed.detach()
     if tuple(embed.shape[:2]) == tuple(size):
         return embed[start:stop]
     m_h = bases.bilinear(size[0], embed.shape[0], embed.device, embed.dtype)[start:stop]
@@ -543,15 +549,27 @@ class HeatConductionNet(BaseModule):
             if s in self.out_indices:
                 outs.append(self._output(s, x, lean))
             if s < self.num_stages - 1:
-                # conv on a channels_last-strided NCHW view, then its LayerNorm2d without permutes
-                conv, norm = stage[-1]
-                x = norm.channels_last(conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)).contiguous()
+                x = self._downsample(stage[-1], x, lean)
         return tuple(outs)
 
     def _lean(self, elems_per_image: int) -> bool:
         """Whether a map of this size takes the low-memory inference path."""
         return (self.low_memory_elems is not None and not torch.is_grad_enabled()
                 and elems_per_image >= self.low_memory_elems)
+
+    @staticmethod
+    def _downsample(layer: nn.Sequential, x: torch.Tensor, lean: bool) -> torch.Tensor:
+        """Conv3x3/2 + LayerNorm2d between stages, (B, H, W, C) -> (B, H/2, W/2, 2C); in row strips on
+        the low-memory path (a whole-map conv may first reorder its whole input, another full map)."""
+        conv, norm = layer
+        if not lean:  # conv on a channels_last-strided NCHW view, then its LayerNorm2d without permutes
+            return norm.channels_last(conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)).contiguous()
+        b, h, w, _ = x.shape
+        h2, w2 = (h + 1) // 2, (w + 1) // 2
+        out = x.new_empty(b, h2, w2, conv.out_channels)
+        for i, j in row_strips(h2, b * w * conv.out_channels):
+            out[:, i:j] = norm.channels_last(conv3x3_rows(x, conv, i, j))
+        return out
 
     def _output(self, s: int, x: torch.Tensor, lean: bool) -> torch.Tensor:
         """Stage ``s`` output: its LayerNorm, as an NCHW-contiguous map for dense heads; in strips

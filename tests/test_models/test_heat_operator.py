@@ -300,3 +300,15 @@ def test_low_memory_path_runs_under_flop_counter():
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(torch.randn(1, 3, 32, 32))
     assert counter.get_total_flops() > 0
+
+
+def test_row_strips_cover_the_map_and_cap_gpu_launches():
+    from mmrsfm.models.backbones.heat_operator import GPU_MAX_STRIPS, STRIP_ELEMS, row_strips
+    for device in ('cpu', 'cuda'):
+        for h, row_elems in [(1, 10), (7, 1), (513, STRIP_ELEMS // 3), (256, 4 * STRIP_ELEMS)]:
+            strips = row_strips(h, row_elems, torch.device(device))
+            assert strips[0][0] == 0 and strips[-1][1] == h
+            assert all(a[1] == b[0] for a, b in zip(strips, strips[1:]))
+            if device == 'cuda':
+                assert len(strips) <= GPU_MAX_STRIPS
+    assert len(row_strips(256, 4 * STRIP_ELEMS, torch.device('cpu'))) == 256  # one row each on CPU

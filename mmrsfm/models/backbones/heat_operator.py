@@ -39,13 +39,18 @@ def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
     return wn[:, None]**2 + wm[None, :]**2
 
 
-#: Elements per strip of the low-memory inference path (8 MB of fp32).
+#: Elements per strip of the low-memory inference path on CPU (8 MB of fp32: stays in cache).
 STRIP_ELEMS = 2**21
+#: At most this many strips per map on GPUs, where each strip costs kernel launches, not cache misses.
+GPU_MAX_STRIPS = 8
 
 
-def row_strips(h: int, row_elems: int):
-    """``(start, stop)`` row ranges covering ``range(h)`` with about :data:`STRIP_ELEMS` elements each."""
+def row_strips(h: int, row_elems: int, device: torch.device) -> List[Tuple[int, int]]:
+    """``(start, stop)`` row ranges covering ``range(h)``: about :data:`STRIP_ELEMS` elements each on
+    CPU, at most :data:`GPU_MAX_STRIPS` of them on other devices."""
     step = max(1, STRIP_ELEMS // max(row_elems, 1))
+    if device.type != 'cpu':
+        step = max(step, -(-h // GPU_MAX_STRIPS))
     return [(i, min(h, i + step)) for i in range(0, h, step)]
 
 
@@ -192,7 +197,7 @@ class HeatConduction2d(nn.Module):
                 return rows
             return self.norm1.channels_last(F.relu(rows + resize_rows(sce, (h, w), r0, r1, self.bases)))
 
-        strips = row_strips(h, b * w * 4 * c)
+        strips = row_strips(h, b * w * 4 * c, x.device)
         u = x.new_empty(b, h, w, c)
         for i, j in strips:
             u[:, i:j] = F.linear(conv3x3_rows(x, self.dwconv, i, j, pre=prep), w_in[:c], b_in[:c])
@@ -264,7 +269,7 @@ class HeatBlock(nn.Module):
         """Inference-only forward that updates ``x`` (B, H, W, C) in place, strip by strip, with the
         HCO's low-memory path; fve, sce are the stage's raw embeddings. Peak: two maps."""
         b, h, w, c = x.shape
-        strips = row_strips(h, b * w * 4 * c)
+        strips = row_strips(h, b * w * 4 * c, x.device)
 
         def residual_(rows: slice, y: torch.Tensor, gamma: Optional[torch.Tensor]) -> None:
             x[:, rows].add_(y) if gamma is None else x[:, rows].addcmul_(gamma, y)
@@ -313,7 +318,7 @@ class ConvStem(nn.Module):
         h1, w1 = (x.shape[1] + 1) // 2, (x.shape[2] + 1) // 2
         h2, w2 = (h1 + 1) // 2, (w1 + 1) // 2
         out = x.new_empty(x.shape[0], h2, w2, self.conv2.out_channels)
-        for i, j in row_strips(h2, x.shape[0] * w1 * self.conv1.out_channels * 2):
+        for i, j in row_strips(h2, x.shape[0] * w1 * self.conv1.out_channels * 2, x.device):
             a, b = max(2 * i - 1, 0), min(2 * (j - 1) + 2, h1)  # stride-2 rows conv2 needs
             y = self.act(self.norm1.channels_last(conv3x3_rows(x, self.conv1, a, b)))
             out[:, i:j] = self.norm2.channels_last(conv3x3_rows(y, self.conv2, i, j, offset=a, total=h1))
@@ -567,7 +572,7 @@ class HeatConductionNet(BaseModule):
         b, h, w, _ = x.shape
         h2, w2 = (h + 1) // 2, (w + 1) // 2
         out = x.new_empty(b, h2, w2, conv.out_channels)
-        for i, j in row_strips(h2, b * w * conv.out_channels):
+        for i, j in row_strips(h2, b * w * conv.out_channels, x.device):
             out[:, i:j] = norm.channels_last(conv3x3_rows(x, conv, i, j))
         return out
 
@@ -579,7 +584,7 @@ class HeatConductionNet(BaseModule):
             return norm.channels_last(x).permute(0, 3, 1, 2).contiguous()
         b, h, w, c = x.shape
         out = x.new_empty(b, c, h, w)
-        for i, j in row_strips(h, b * w * c):
+        for i, j in row_strips(h, b * w * c, x.device):
             out[:, :, i:j] = norm.channels_last(x[:, i:j]).permute(0, 3, 1, 2)
         return out
 

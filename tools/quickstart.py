@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+from mmrsfm.utils.preflight import load_config
+from mmrsfm.utils.tool_setup import save_untrained_checkpoint
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/rotated_det/rotated_fcos/rotated-fcos-hbox-le90_r18-w16_fpn_1xb8-400i_dota-demo-128.py'
 METRICS_PREFIX = 'mmrsfm-test-metrics '
@@ -36,21 +39,6 @@ def parse_metrics(output: str) -> dict:
     if not lines:
         raise SystemExit('quickstart: tools/test.py printed no metrics line')
     return dict(kv.split('=', 1) for kv in lines[-1][len(METRICS_PREFIX):].split())
-
-
-def write_untrained_checkpoint(config: str, cfg_options: dict, path: str) -> None:
-    """Save the freshly initialised model (same seed and init as training starts from)."""
-    import torch
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import set_random_seed
-
-    from mmrsfm.utils.preflight import load_config
-    cfg = load_config(osp.join(ROOT, config), cfg_options)
-    init_default_scope(cfg.default_scope)
-    set_random_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    torch.save({'state_dict': model.state_dict(), 'meta': {'note': 'untrained baseline'}}, path)
 
 
 def main() -> None:
@@ -78,7 +66,7 @@ def main() -> None:
     cli_options = ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
 
     untrained = osp.join(work_dir, 'untrained.pth')
-    write_untrained_checkpoint(CONFIG, options, untrained)
+    save_untrained_checkpoint(load_config(osp.join(ROOT, CONFIG), options), untrained)
     before = parse_metrics(run_tool(['tools/test.py', CONFIG, untrained, '--work-dir',
                                      osp.join(work_dir, 'eval_untrained')] + cli_options))
     run_tool(['tools/train.py', CONFIG, '--work-dir', work_dir] + cli_options)

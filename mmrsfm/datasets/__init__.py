@@ -1,4 +1,17 @@
 """Datasets in the real on-disk formats of remote-sensing benchmarks, and generators for them."""
-from .image_folder import MultiModalImageFolder
+from importlib.util import find_spec
 
-__all__ = ['MultiModalImageFolder']
+from .image_folder import MultiModalImageFolder
+from .sentinel2 import S2_BANDS, S2_GSD
+
+__all__ = ['MultiModalImageFolder', 'S2_BANDS', 'S2_GSD']
+
+# Datasets that subclass mmseg's / mmdet's own register when that toolbox is installed (both are
+# optional dependencies): change detection and LoveDA build on mmseg, the checked COCO dataset on mmdet.
+if find_spec('mmseg') is not None:
+    from .change_detection import BiTemporalDataset, LEVIRCDDataset, OSCDDataset
+    from .loveda_official import LoveDAOfficialDataset
+    __all__ += ['BiTemporalDataset', 'LEVIRCDDataset', 'OSCDDataset', 'LoveDAOfficialDataset']
+if find_spec('mmdet') is not None:
+    from .checked_coco import CheckedCocoDataset
+    __all__ += ['CheckedCocoDataset']

@@ -69,3 +69,15 @@ def build_runner(cfg: Config):
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def save_untrained_checkpoint(cfg: Config, path: str, seed: int = 0) -> None:
+    """Save ``cfg.model`` freshly initialised (as training starts from it) as a checkpoint for
+    ``tools/test.py``: the untrained baseline a trained model is compared with."""
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import set_random_seed
+    init_default_scope(cfg.get('default_scope', 'mmrsfm'))
+    set_random_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.save({'state_dict': model.state_dict(), 'meta': {'note': 'untrained baseline'}}, path)

@@ -1,4 +1,5 @@
 import filecmp
+import os
 import os.path as osp
 
 import numpy as np
@@ -64,3 +65,29 @@ def test_coco_instances_read_with_mmdet(tmp_path):
     assert len(ds) == 3
     inst = ds.get_data_info(0)['instances'][0]
     assert len(inst['mask'][0]) == 8 and inst['bbox'][2] > inst['bbox'][0]
+
+
+def test_dior_r_layout_reads_with_mmrotate(tmp_path):
+    from mmrsfm.datasets.synthetic import DIOR_R_CLASSES, make_dior_r
+    sets = make_dior_r(str(tmp_path), num_train=3, num_val=2, num_test=2, size=64,
+                       classes=('airplane', 'expressway-service-area'), max_objects=6, seed=1)
+    assert sorted(os.listdir(tmp_path)) == ['Annotations', 'ImageSets', 'JPEGImages-test', 'JPEGImages-trainval']
+    assert sorted(sets) == ['test', 'train', 'val']  # the release has no trainval.txt
+    with open(sets['test']) as f:
+        assert f.read().split() == ['00006', '00007']  # test ids follow the trainval ids
+    xml = (tmp_path / 'Annotations' / 'Oriented Bounding Boxes' / '00001.xml').read_text()
+    for field in ('<type>robndbox</type>', '<x_left_top>', '<y_right_bottom>', '<difficult>0</difficult>',
+                  '<width>64</width>'):
+        assert field in xml
+
+    init_default_scope('mmrotate')
+    from mmrotate.datasets import DIORDataset
+    ds = DIORDataset(data_root=str(tmp_path), ann_file='ImageSets/Main/train.txt',
+                     data_prefix=dict(img_path='JPEGImages-trainval'), pipeline=[])
+    assert len(ds) == 3 and osp.isfile(ds[0]['img_path'])
+    labels = {DIOR_R_CLASSES[i['bbox_label']] for k in range(3) for i in ds.get_data_info(k)['instances']}
+    assert 'expressway-service-area' in labels <= {'airplane', 'expressway-service-area'}
+    xmls = ''.join(p.read_text() for p in (tmp_path / 'Annotations' / 'Oriented Bounding Boxes').iterdir())
+    assert '<name>Expressway-Service-area</name>' in xmls  # spelled as released; mmrotate lower-cases it
+    inst = ds.get_data_info(0)['instances'][0]
+    assert len(inst['bbox']) == 8 and inst['ignore_flag'] == 0

@@ -9,10 +9,14 @@ Command line::
     python -m mmrsfm.datasets.synthetic --help    # every format
 """
 from ._common import WRITERS, rotated_rect_corners, writer
-from .instance import NWPU_VHR10_CLASSES, make_coco_instances
+from .change_detection import make_levircd, make_oscd
+from .instance import NWPU_VHR10_CLASSES, make_coco_instances, make_nwpu_vhr10, make_ssdd, make_whu_building
 from .pretrain import make_optical_sar_pairs
-from .rotated_det import DOTA_V2_CLASSES, make_dota
-from .semseg import LOVEDA_CLASSES, make_loveda
+from .rotated_det import DIOR_R_CLASSES, DOTA_HEADER, DOTA_V2_CLASSES, make_dior_r, make_dota, make_dota_raw
+from .semseg import LOVEDA_CLASSES, make_loveda, make_loveda_official, make_potsdam
 
-__all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'DOTA_V2_CLASSES', 'make_dota', 'LOVEDA_CLASSES',
-           'make_loveda', 'NWPU_VHR10_CLASSES', 'make_coco_instances', 'make_optical_sar_pairs']
+__all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'DOTA_V2_CLASSES', 'make_dota', 'DOTA_HEADER',
+           'make_dota_raw', 'DIOR_R_CLASSES', 'make_dior_r', 'LOVEDA_CLASSES',
+           'make_loveda', 'NWPU_VHR10_CLASSES', 'make_coco_instances', 'make_optical_sar_pairs',
+           'make_loveda_official', 'make_potsdam', 'make_ssdd', 'make_whu_building', 'make_nwpu_vhr10']
+__all__ += ['make_levircd', 'make_oscd']

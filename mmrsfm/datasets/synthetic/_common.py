@@ -1,5 +1,5 @@
 """Shared drawing helpers and the registry of dataset writers (see :mod:`mmrsfm.datasets.synthetic`)."""
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -40,19 +40,30 @@ def rotated_rect_corners(cx: float, cy: float, w: float, h: float, angle: float)
     return half @ rot.T + np.array([cx, cy])
 
 
-def _draw_scene(rng: np.random.Generator, size: int, classes: Sequence[str],
-                max_objects: int) -> Tuple[np.ndarray, list]:
-    """One image with 1..max_objects non-overlapping rotated objects; returns (img, [(poly, cls)])."""
-    img = rng.normal(100, 12, (size, size, 3)).clip(0, 255).astype(np.uint8)
-    occupied = np.zeros((size, size), np.uint8)
+def _draw_scene(rng: np.random.Generator, size: Union[int, Tuple[int, int]], classes: Sequence[str],
+                max_objects: int, looks: Optional[Dict[str, Tuple[Tuple[int, int, int], float]]] = None,
+                object_size: Optional[Tuple[float, float]] = None) -> Tuple[np.ndarray, list]:
+    """One image with 1..max_objects non-overlapping rotated objects; returns (img, [(poly, cls)]).
+
+    ``looks`` maps a class to its (BGR colour, aspect ratio); defaults to the DOTA looks, and a class
+    without a look gets a random grey. ``size`` is a square side or ``(width, height)``;
+    ``object_size`` the ``(min, max)`` long side of an object in pixels (default: 0.18..0.35 of the
+    shorter image side).
+    """
+    looks = _DOTA_LOOK if looks is None else looks
+    width, height = (size, size) if isinstance(size, int) else size
+    # fraction * scale, so the default draws exactly the numbers it always drew for a given seed
+    frac, scale = (object_size, 1.0) if object_size else ((0.18, 0.35), min(width, height))
+    img = rng.normal(100, 12, (height, width, 3)).clip(0, 255).astype(np.uint8)
+    occupied = np.zeros((height, width), np.uint8)
     objects = []
     for _ in range(int(rng.integers(1, max_objects + 1))):
         cls = classes[int(rng.integers(len(classes)))]
-        colour, ratio = _DOTA_LOOK.get(cls, ((int(rng.integers(256)), ) * 3, 1.5))
+        colour, ratio = looks.get(cls, ((int(rng.integers(256)), ) * 3, 1.5))
         for _attempt in range(20):
-            long_side = rng.uniform(0.18, 0.35) * size
+            long_side = rng.uniform(*frac) * scale
             w, h = long_side, max(long_side / ratio, 6.0)
-            cx, cy = rng.uniform(long_side / 2 + 2, size - long_side / 2 - 2, 2)
+            cx, cy = rng.uniform(long_side / 2 + 2, np.array([width, height]) - long_side / 2 - 2)
             poly = rotated_rect_corners(cx, cy, w, h, rng.uniform(0, np.pi))
             mask = np.zeros_like(occupied)
             cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)

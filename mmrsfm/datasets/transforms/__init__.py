@@ -1,4 +1,11 @@
 """Data transforms registered in :data:`mmrsfm.registry.TRANSFORMS`."""
+from importlib.util import find_spec
+
 from .multimodal import LoadMultiModalImages, PackMultiModalInputs, PairedRandomCropFlip
 
 __all__ = ['LoadMultiModalImages', 'PairedRandomCropFlip', 'PackMultiModalInputs']
+
+# Bi-temporal (change-detection) transforms pack mmseg data samples.
+if find_spec('mmseg') is not None:
+    from .bitemporal import ApplyPerDate, LoadBiTemporalImages, LoadCDAnnotations, PackCDInputs, RandomRotate90
+    __all__ += ['LoadBiTemporalImages', 'LoadCDAnnotations', 'RandomRotate90', 'ApplyPerDate', 'PackCDInputs']

@@ -45,6 +45,8 @@ class InputChannelsCheckHook(Hook):
         preprocessor = getattr(model, 'data_preprocessor', None)
         if getattr(preprocessor, '_enable_normalize', False):
             self._mean_len = preprocessor.mean.numel()
+        # bi-temporal inputs stack the dates on channels; mean/std are given per date
+        self._dates = getattr(preprocessor, 'num_dates', 1)
         backbone = getattr(model, 'backbone', None)
         if not isinstance(backbone, nn.Module):
             return
@@ -79,11 +81,14 @@ class InputChannelsCheckHook(Hook):
             return
         bands = _bands_of(data_batch.get('inputs'))
         if bands is not None and bands != self._mean_len:
+            dates = self._dates  # bi-temporal inputs: values are counted per date
+            got, have = bands // dates, self._mean_len // dates
+            what, per = (f'{bands}-band images', '') if dates == 1 else (f'{dates} dates of {got} bands', ' per date')
             raise ValueError(
-                f'The data pipeline yields {bands}-band images but model.data_preprocessor.mean/std '
-                f'have {self._mean_len} values. Fix: give {bands} values for '
-                f'model.data_preprocessor.mean and .std (and set model.backbone.in_channels={bands}), '
-                f'or select {self._mean_len} bands in the pipeline.')
+                f'The data pipeline yields {what} but model.data_preprocessor.mean/std '
+                f'have {have} values{per}. Fix: give {got} values for '
+                f'model.data_preprocessor.mean and .std (and set model.backbone.in_channels={got}), '
+                f'or select {have} bands in the pipeline.')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: DataBatch = None) -> None:
         self._check_batch(data_batch)

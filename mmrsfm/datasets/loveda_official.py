@@ -1,0 +1,81 @@
+"""LoveDA read straight from its official release layout, with urban/rural domain selection."""
+import os
+import os.path as osp
+from typing import Dict, List, Sequence
+
+from mmengine.logging import print_log
+from mmseg.datasets import LoveDADataset
+
+from mmrsfm.registry import DATASETS
+from .file_checks import check_same_size, image_size
+
+
+@DATASETS.register_module()
+class LoveDAOfficialDataset(LoveDADataset):
+    """LoveDA (Wang et al., NeurIPS 2021 Datasets & Benchmarks) without a conversion step.
+
+    The release (zenodo 10.5281/zenodo.5706578: ``Train.zip``, ``Val.zip``, ``Test.zip``) extracts to::
+
+        {data_root}/Train/Urban/images_png/1366.png     RGB 1024x1024, 0.3 m
+        {data_root}/Train/Urban/masks_png/1366.png      uint8: 0 no-data, 1 background, 2 building,
+        {data_root}/Train/Rural/...                          3 road, 4 water, 5 barren, 6 forest, 7 agriculture
+        {data_root}/Val/{Urban,Rural}/...
+        {data_root}/Test/{Urban,Rural}/images_png/...   (no masks: scored on the LoveDA server)
+
+    Classes, palette and ``reduce_zero_label=True`` (no-data -> 255, ignored; 1..7 -> 0..6) are
+    mmseg's ``LoveDADataset``'s. ``domains`` picks Urban and/or Rural, e.g. the unsupervised domain
+    adaptation settings train on ``Train/Rural`` and evaluate on ``Val/Urban`` (Rural -> Urban).
+
+    Every image must have a mask of the same size (checked from the file headers at start-up); the
+    test split may have none.
+
+    Args:
+        split: ``'train'``, ``'val'`` or ``'test'`` (the ``Train/``, ``Val/``, ``Test/`` folders).
+        domains: Any of ``'urban'``, ``'rural'``. Defaults to both.
+        check_sizes: Compare every image header with its mask's. Defaults to True.
+        **kwargs: ``data_root``, ``pipeline``, ... of mmseg's ``BaseSegDataset`` (``data_prefix`` unused).
+    """
+    SPLITS = {'train': 'Train', 'val': 'Val', 'test': 'Test'}
+    DOMAINS = {'urban': 'Urban', 'rural': 'Rural'}
+
+    def __init__(self, split: str = 'train', domains: Sequence[str] = ('urban', 'rural'), check_sizes: bool = True,
+                 **kwargs) -> None:
+        if split not in self.SPLITS:
+            raise ValueError(f"LoveDAOfficialDataset: split '{split}' is not one of {sorted(self.SPLITS)}")
+        if isinstance(domains, str) or not domains or set(domains) - set(self.DOMAINS):
+            raise ValueError(f'LoveDAOfficialDataset: domains {domains!r} must be a non-empty list of '
+                             f"{sorted(self.DOMAINS)}, e.g. domains=('rural', )")
+        self.split, self.domains, self.check_sizes = split, tuple(domains), check_sizes
+        super().__init__(**kwargs)
+
+    def load_data_list(self) -> List[Dict]:
+        data_list = []
+        for domain in self.domains:
+            folder = osp.join(self.data_root, self.SPLITS[self.split], self.DOMAINS[domain])
+            img_dir, mask_dir = osp.join(folder, 'images_png'), osp.join(folder, 'masks_png')
+            if not osp.isdir(img_dir):
+                raise FileNotFoundError(
+                    f"LoveDA: '{img_dir}' does not exist. Fix: set data_root to the folder holding the extracted "
+                    f"Train/, Val/ and Test/ of the release (now '{self.data_root}').")
+            with_masks = osp.isdir(mask_dir)
+            if not with_masks and self.split != 'test':
+                raise FileNotFoundError(f"LoveDA {self.split}: '{mask_dir}' does not exist (only Test/ has no masks)")
+            names = sorted(f for f in os.listdir(img_dir) if f.endswith(self.img_suffix))
+            for name in names:
+                info = dict(img_path=osp.join(img_dir, name), label_map=self.label_map,
+                            reduce_zero_label=self.reduce_zero_label, seg_fields=[], domain=domain)
+                if with_masks:
+                    info['seg_map_path'] = osp.join(mask_dir, name[:-len(self.img_suffix)] + self.seg_map_suffix)
+                    if not osp.isfile(info['seg_map_path']):
+                        raise FileNotFoundError(f"LoveDA: image '{info['img_path']}' has no mask "
+                                                f"'{info['seg_map_path']}'. Fix: restore it from the release.")
+                    if self.check_sizes:
+                        check_same_size(info['img_path'], image_size(info['img_path']), info['seg_map_path'],
+                                        image_size(info['seg_map_path']))
+                data_list.append(info)
+            print_log(f'LoveDA {self.split}/{domain}: {len(names)} images'
+                      f'{"" if with_masks else " (no masks)"}', logger='current')
+        if not data_list:
+            raise FileNotFoundError(f'LoveDA {self.split}: no {self.img_suffix} images for domains {self.domains} '
+                                    f"under '{self.data_root}'")
+        return data_list

@@ -1,0 +1,61 @@
+"""Every UPerNet config loads, reads its dataset, has as many classes as the dataset, and builds a
+model that predicts full-size maps by sliding windows (backbones shrunk, no weights downloaded)."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/upernet/*.py')))
+TINY_HEAT = dict(embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
+DATASETS = {'potsdam': ('PotsdamDataset', 6), 'loveda': ('mmrsfm.LoveDAOfficialDataset', 7)}
+
+
+def test_configs_exist():
+    assert {osp.basename(c) for c in CONFIGS} >= {
+        f'upernet_{b}_4xb4-80k_{d}-512x512.py' for b in ('r50', 'rs-vheat-base') for d in ('potsdam', 'loveda')}
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds_and_slides(path):
+    cfg = Config.fromfile(path)
+    name = osp.basename(path)
+    dataset_type, num_classes = DATASETS['potsdam' if 'potsdam' in name else 'loveda']
+    assert cfg.default_scope == 'mmseg' and cfg.train_dataloader.dataset.type == dataset_type
+    assert cfg.model.decode_head.num_classes == cfg.model.auxiliary_head.num_classes == num_classes
+    assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.crop_size == (512, 512)
+    if 'potsdam' in name:  # whole test tiles at native resolution
+        assert cfg.test_dataloader.dataset.data_prefix.img_path == 'img_dir/val_tiles'
+        assert not any(t.type == 'Resize' for t in cfg.test_dataloader.dataset.pipeline)
+    else:
+        assert cfg.val_dataloader.dataset.split == 'val'
+        expected = ('urban', ) if 'rural2urban' in name else ('urban', 'rural')
+        assert tuple(cfg.val_dataloader.dataset.domains) == expected
+    model_cfg = cfg.model
+    if 'rs-vheat' in name:
+        assert model_cfg.backbone.type == 'mmrsfm.HeatConductionNet' and model_cfg.backbone.arch == 'rs-base'
+        assert model_cfg.decode_head.in_channels == [128, 256, 512, 1024] and model_cfg.pretrained is None
+        assert cfg.optim_wrapper.constructor == 'mmrsfm.LayerDecayOptimWrapperConstructor'
+        model_cfg.backbone.update(arch=TINY_HEAT, img_size=64)
+        widths = [16, 32, 64, 128]
+    else:
+        assert model_cfg.backbone.depth == 50
+        model_cfg.update(pretrained=None)
+        model_cfg.backbone.update(depth=18, stem_channels=8, base_channels=8)
+        widths = [8, 16, 32, 64]
+    model_cfg.backbone.init_cfg = None
+    model_cfg.decode_head.update(in_channels=widths, channels=8)
+    model_cfg.auxiliary_head.update(in_channels=widths[2], channels=8)
+    model_cfg.test_cfg.update(crop_size=(32, 32), stride=(24, 24))
+
+    init_default_scope('mmseg')
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    model = MODELS.build(model_cfg).eval()
+    meta = dict(img_shape=(80, 72), ori_shape=(80, 72))
+    with torch.no_grad():
+        out = model.predict(torch.rand(1, 3, 80, 72), [SegDataSample(metainfo=meta)])
+    assert out[0].pred_sem_seg.shape == (80, 72)

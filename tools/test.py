@@ -44,8 +44,8 @@ def enable_visualization(cfg, show: bool, show_dir: str, wait_time: float) -> No
         hook['show'] = True
         hook['wait_time'] = wait_time
     if show_dir:
-        if str(hook.get('type', '')).endswith('DetVisualizationHook'):
-            hook['test_out_dir'] = os.path.abspath(show_dir)  # mmdet's hook writes images itself
+        if str(hook.get('type', '')).endswith(('DetVisualizationHook', 'ChangeDetectionVisualizationHook')):
+            hook['test_out_dir'] = os.path.abspath(show_dir)  # these hooks write images themselves
         else:
             cfg.visualizer['save_dir'] = os.path.abspath(show_dir)  # mmseg: through the visualizer
 

@@ -1,12 +1,14 @@
 """Change detection end to end: tools/train.py and tools/test.py on the shipped configs, shrunk for CPU."""
+import glob
+import os
 import os.path as osp
 
+import cv2
 import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
 from conftest import SINGLE_THREAD, parse_test_metrics, run_tool, write_child_config
+from mmrsfm.utils.preflight import load_config
+from mmrsfm.utils.tool_setup import save_untrained_checkpoint
 
 pytestmark = pytest.mark.e2e
 
@@ -38,18 +40,14 @@ def child(tmp_path, base: str, root: str, iters: int, crop=(64, 64)) -> str:
     return write_child_config(str(tmp_path / f'child_{osp.basename(base)}'), base, body)
 
 
-def evaluate(cfg: str, ckpt: str, work: str) -> dict:
-    return parse_test_metrics(run_tool(['tools/test.py', cfg, ckpt, '--work-dir', work], env=SINGLE_THREAD).stdout)
+def evaluate(cfg: str, ckpt: str, work: str, *extra: str) -> dict:
+    return parse_test_metrics(run_tool(['tools/test.py', cfg, ckpt, '--work-dir', work, *extra],
+                                       env=SINGLE_THREAD).stdout)
 
 
 def untrained_checkpoint(cfg_path: str, out: str) -> str:
     """The child config's model with its initial weights, as tools/test.py loads a checkpoint."""
-    init_default_scope('mmseg')
-    from mmseg.registry import MODELS
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(cfg_path).model)
-    model.init_weights()
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, out)
+    save_untrained_checkpoint(load_config(cfg_path), out)
     return out
 
 
@@ -76,5 +74,11 @@ def test_oscd_13_bands_train_and_test(tmp_path):
     work = str(tmp_path / 'work')
     out = run_tool(['tools/train.py', cfg, '--work-dir', work], env=SINGLE_THREAD).stdout
     assert 'Saving checkpoint at 2 iterations' in out and 'in_channels=13' in out.replace(' ', '')
-    metrics = evaluate(cfg, osp.join(work, 'iter_2.pth'), str(tmp_path / 'test'))
+    vis = str(tmp_path / 'vis')
+    metrics = evaluate(cfg, osp.join(work, 'iter_2.pth'), str(tmp_path / 'test'), '--show-dir', vis)
     assert 0.0 <= metrics['cd/F1'] <= 1.0 and 0.0 <= metrics['cd/OA'] <= 1.0
+    panels = sorted(os.listdir(vis))  # one per test city: A | B | label | prediction, 13 bands shown as 3
+    assert len(panels) == 1 and panels[0].endswith('.png')
+    label = glob.glob(osp.join(root, 'test_labels', '*', 'cm', '*-cm.tif'))[0]
+    h, w = cv2.imread(label, cv2.IMREAD_UNCHANGED).shape[:2]
+    assert cv2.imread(osp.join(vis, panels[0])).shape == (h, 4 * w, 3)

@@ -16,4 +16,6 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.01))
 param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=1.0, begin=0, end=40000, by_epoch=False)]
-default_hooks = dict(checkpoint=dict(save_best='cd/F1', rule='greater'))
+# visualization: tools/test.py --show-dir writes date A | date B | label | prediction panels
+default_hooks = dict(checkpoint=dict(save_best='cd/F1', rule='greater'),
+                     visualization=dict(type='mmrsfm.ChangeDetectionVisualizationHook'))

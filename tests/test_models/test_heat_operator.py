@@ -312,3 +312,18 @@ def test_row_strips_cover_the_map_and_cap_gpu_launches():
             if device == 'cuda':
                 assert len(strips) <= GPU_MAX_STRIPS
     assert len(row_strips(256, 4 * STRIP_ELEMS, torch.device('cpu'))) == 256  # one row each on CPU
+
+
+def test_rgb_checkpoint_stem_adapts_to_more_bands():
+    # A 3-band (or paired opt/SAR) checkpoint initialises a 13-band model: the stem's first conv becomes
+    # the mean RGB kernel x 3/13 per band, so a constant image gives the same first-layer response.
+    rgb = build(in_channels=3)
+    ms = build(in_channels=13)
+    ms.load_state_dict(rgb.state_dict(), strict=True)
+    x3 = torch.full((1, 3, 8, 8), 0.7)
+    x13 = torch.full((1, 13, 8, 8), 0.7)
+    torch.testing.assert_close(ms.patch_embed.conv1(x13), rgb.patch_embed.conv1(x3))
+    paired = build(in_channels=dict(opt=3, sar=1))
+    ms.load_state_dict(paired.state_dict(), strict=True)  # takes the optical stem, then adapts it
+    w = paired.patch_embed_opt.conv1.weight
+    torch.testing.assert_close(ms.patch_embed.conv1.weight, w.mean(1, keepdim=True).repeat(1, 13, 1, 1) * 3 / 13)

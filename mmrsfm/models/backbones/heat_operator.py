@@ -432,6 +432,8 @@ class HeatConductionNet(BaseModule):
         - A single-stem model (``patch_embed``) loading a multi-stem checkpoint (``patch_embed_opt``,
           ``patch_embed_sar`` from paired pretraining) takes the stem whose band count matches its
           ``in_channels`` and drops the others (logged).
+        - A stem whose first conv was trained on another band count (e.g. RGB pretraining, 13-band
+          Sentinel-2 fine-tuning) is adapted (:meth:`_adapt_stem_bands`).
         - FVE/SCE grids of another design size are resized (:meth:`_resize_embeddings`).
         """
         if '' in self.modalities and f'{prefix}patch_embed.conv1.weight' not in state_dict:
@@ -439,6 +441,8 @@ class HeatConductionNet(BaseModule):
             stems = {k[len(prefix):].split('.')[0] for k in state_dict
                      if k.startswith(f'{prefix}patch_embed_') and k.endswith('conv1.weight')}
             match = [s for s in stems if state_dict[f'{prefix}{s}.conv1.weight'].shape[1] == bands]
+            if not match and stems:  # no stem with this band count: start from the one with the most bands
+                match = [max(sorted(stems), key=lambda s: state_dict[f'{prefix}{s}.conv1.weight'].shape[1])]
             if len(match) == 1:
                 for key in [k for k in state_dict if k[len(prefix):].split('.')[0] in stems]:
                     value = state_dict.pop(key)
@@ -446,7 +450,23 @@ class HeatConductionNet(BaseModule):
                         state_dict[prefix + 'patch_embed' + key[len(prefix) + len(match[0]):]] = value
                 print_log(f'HeatConductionNet: loaded stem {match[0]} as patch_embed ({bands} bands); '
                           f'dropped {sorted(stems - set(match))}', logger='current')
+        self._adapt_stem_bands(state_dict, prefix)
         self._resize_embeddings(state_dict, prefix)
+
+    def _adapt_stem_bands(self, state_dict: dict, prefix: str) -> None:
+        """Give a checkpoint stem trained on ``n`` bands this model's band count ``m``: every input
+        channel of the first conv gets the mean of the ``n`` trained kernels, scaled by ``n / m`` so a
+        constant input gives the same response. Logged; a common start for multispectral fine-tuning
+        from RGB (or SAR) pretraining."""
+        for name, bands in self.modalities.items():
+            key = f'{prefix}{"patch_embed" if name == "" else "patch_embed_" + name}.conv1.weight'
+            weight = state_dict.get(key)
+            if weight is None or weight.dim() != 4 or weight.shape[1] == bands:
+                continue
+            trained = weight.shape[1]
+            state_dict[key] = weight.mean(1, keepdim=True).repeat(1, bands, 1, 1) * (trained / bands)
+            print_log(f'HeatConductionNet: {key} was trained on {trained} bands; adapted to {bands} bands '
+                      f'(mean kernel x {trained}/{bands} per band)', logger='current')
 
     def _resize_embeddings(self, state_dict: dict, prefix: str) -> None:
         """Bilinearly resize checkpoint FVE/SCE grids to this model's ``img_size`` (as RS-vHeat's

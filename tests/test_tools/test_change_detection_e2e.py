@@ -82,3 +82,8 @@ def test_oscd_13_bands_train_and_test(tmp_path):
     label = glob.glob(osp.join(root, 'test_labels', '*', 'cm', '*-cm.tif'))[0]
     h, w = cv2.imread(label, cv2.IMREAD_UNCHANGED).shape[:2]
     assert cv2.imread(osp.join(vis, panels[0])).shape == (h, 4 * w, 3)
+    # browse_dataset draws training pairs after the pipeline (48x48 cities, smaller than the crop): A | B | label
+    browse = str(tmp_path / 'browse')
+    run_tool(['tools/analysis_tools/browse_dataset.py', cfg, '--output-dir', browse, '--num', '2'], env=SINGLE_THREAD)
+    assert sorted(os.listdir(browse)) == ['traincity0.png', 'traincity1.png']  # named by city
+    assert all(cv2.imread(osp.join(browse, f)).shape == (48, 3 * 48, 3) for f in os.listdir(browse))

@@ -1,12 +1,14 @@
 """Draw a config's training samples with their annotations, after the data pipeline.
 
 ``python tools/analysis_tools/browse_dataset.py CONFIG --output-dir vis/ [--num 20] [--show]``
-Works with the visualizers of mmdet, mmrotate (rotated boxes) and mmseg (masks).
+Works with the visualizers of mmdet, mmrotate (rotated boxes) and mmseg (masks), and with change
+detection pairs (panels: date A | date B | label).
 """
 import argparse
 import os
 import os.path as osp
 
+import mmcv
 import numpy as np
 from mmengine.config import DictAction
 from mmengine.registry import DATASETS, VISUALIZERS, init_default_scope
@@ -14,6 +16,7 @@ from mmengine.utils import ProgressBar
 
 import mmrsfm  # noqa: F401
 from mmrsfm.utils.preflight import check_data_roots, load_config
+from mmrsfm.visualization.change_panel import change_panel, describe_pair
 
 
 def to_rgb_image(inputs) -> np.ndarray:
@@ -53,10 +56,24 @@ def main() -> None:
     for i in range(num):
         item = dataset[i]
         sample = item['data_samples']
-        name = osp.basename(sample.metainfo.get('img_path') or f'{i:06d}.png')
+        path = sample.metainfo.get('img_path') or f'{i:06d}.png'
+        bands = sample.metainfo.get('bands_per_date')
+        if bands:  # a change-detection pair (2C, H, W): one panel, date A | date B | label
+            name, bgr = describe_pair(path)
+            img = item['inputs'].permute(1, 2, 0).numpy()
+            label = sample.gt_sem_seg.data[0].numpy() if 'gt_sem_seg' in sample else None
+            image, sample = change_panel(img[..., :bands], img[..., bands:], [label], bgr), None
+        else:
+            name, image = osp.basename(path), to_rgb_image(item['inputs'])
         out_file = osp.join(args.output_dir, osp.splitext(name)[0] + '.png') if args.output_dir else None
-        visualizer.add_datasample(name, to_rgb_image(item['inputs']), sample, draw_pred=False,
-                                  show=args.show, wait_time=args.show_interval, out_file=out_file)
+        if sample is None:
+            if args.show:
+                visualizer.show(image, win_name=name, wait_time=args.show_interval)
+            if out_file:
+                mmcv.imwrite(image[..., ::-1], out_file)  # RGB panel -> BGR file
+        else:
+            visualizer.add_datasample(name, image, sample, draw_pred=False,
+                                      show=args.show, wait_time=args.show_interval, out_file=out_file)
         progress.update()
     if args.output_dir:
         print(f'\nwrote {num} images to {os.path.abspath(args.output_dir)}')

@@ -4,25 +4,10 @@ import os.path as osp
 from typing import Optional, Sequence
 
 import mmcv
-import numpy as np
 from mmengine.hooks import Hook
 
 from mmrsfm.registry import HOOKS
-
-
-def _to_display(img: np.ndarray, bgr: bool, rgb_bands: Optional[Sequence[int]] = None) -> np.ndarray:
-    """(H, W, C) of any band count and dtype -> (H, W, 3) RGB uint8: bands ``rgb_bands`` (default the
-    first three; one band as grey), each stretched between its 2nd and 98th percentile, so 16-bit / float
-    rasters are visible too. ``bgr``: the bands come from OpenCV (PNG/JPEG), blue first."""
-    if rgb_bands is not None:
-        img = img[..., list(rgb_bands)]
-    elif img.shape[2] >= 3:
-        img = img[..., 2::-1] if bgr else img[..., :3]
-    else:
-        img = np.repeat(img[..., :1], 3, axis=2)
-    img = img.astype(np.float32)
-    lo, hi = np.percentile(img, 2, axis=(0, 1)), np.percentile(img, 98, axis=(0, 1))
-    return ((img - lo) / np.maximum(hi - lo, 1e-6) * 255).clip(0, 255).astype(np.uint8)
+from mmrsfm.visualization.change_panel import CHANGE_PALETTE, change_panel, describe_pair
 
 
 @HOOKS.register_module()
@@ -38,7 +23,7 @@ class ChangeDetectionVisualizationHook(Hook):
         draw: Draw at all. Defaults to False (``--show-dir`` sets it).
         interval: Draw every ``interval``-th test batch. Defaults to 1.
         test_out_dir: Output directory for the panels (created). Defaults to None.
-        palette: RGB colour per class; class 0 (no change) is not drawn. Defaults to a fixed palette.
+        palette: RGB colour per class; class 0 (no change) is not drawn. Defaults to ``CHANGE_PALETTE``.
         rgb_bands: Band indices (of one date) shown as red, green, blue, e.g. ``(3, 2, 1)`` for
             Sentinel-2 B04/B03/B02 in OSCD's order. Defaults to None (the first three bands).
     """
@@ -50,15 +35,7 @@ class ChangeDetectionVisualizationHook(Hook):
                  **unused) -> None:
         # show/wait_time (window display) are accepted for config compatibility but not supported.
         self.draw, self.interval, self.test_out_dir, self.rgb_bands = draw, interval, test_out_dir, rgb_bands
-        self.palette = np.array(palette or [(0, 0, 0), (255, 64, 64), (64, 160, 255), (255, 200, 0),
-                                            (0, 200, 120), (200, 80, 255)], dtype=np.uint8)
-
-    def _overlay(self, base: np.ndarray, label: Optional[np.ndarray]) -> np.ndarray:
-        out = (base * 0.5).astype(np.uint8)
-        if label is not None:
-            changed = (label > 0) & (label < len(self.palette))
-            out[changed] = self.palette[label[changed]]
-        return out
+        self.palette = palette or CHANGE_PALETTE
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not self.draw or self.test_out_dir is None or batch_idx % self.interval:
@@ -69,15 +46,10 @@ class ChangeDetectionVisualizationHook(Hook):
         os.makedirs(out_dir, exist_ok=True)
         for sample in outputs:
             pair = loader(dict(img_path=sample.img_path))
-            bands, first = pair['bands_per_date'], sample.img_path[0]
-            bgr = isinstance(first, str) and first.lower().endswith(('.png', '.jpg', '.jpeg', '.bmp'))
-            date_a = _to_display(pair['img'][..., :bands], bgr, self.rgb_bands)
-            date_b = _to_display(pair['img'][..., bands:], bgr, self.rgb_bands)
-            pred = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
-            gt = sample.gt_sem_seg.data[0].cpu().numpy().astype(np.int64) if 'gt_sem_seg' in sample else None
-            panel = np.concatenate([date_a, date_b, self._overlay(date_b, gt), self._overlay(date_b, pred)], axis=1)
-            # one file per date (LEVIR-CD: its name), or one file per band (OSCD: the scene folder's name,
-            # images/<city>/imgs_1/<band file>)
-            name = osp.splitext(osp.basename(first))[0] if isinstance(first, str) else \
-                osp.basename(osp.dirname(osp.dirname(first[0])))
+            bands = pair['bands_per_date']
+            name, bgr = describe_pair(sample.img_path)
+            pred = sample.pred_sem_seg.data[0].cpu().numpy()
+            gt = sample.gt_sem_seg.data[0].cpu().numpy() if 'gt_sem_seg' in sample else None
+            panel = change_panel(pair['img'][..., :bands], pair['img'][..., bands:], [gt, pred], bgr,
+                                 self.rgb_bands, self.palette)
             mmcv.imwrite(panel[..., ::-1], osp.join(out_dir, f'{name}.png'))  # RGB panel -> BGR file

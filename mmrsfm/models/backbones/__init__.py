@@ -1,3 +1,4 @@
 from .heat_operator import HeatConductionNet
+from .vit import ScalableViT
 
-__all__ = ['HeatConductionNet']
+__all__ = ['HeatConductionNet', 'ScalableViT']

@@ -30,6 +30,7 @@ from torch import nn
 from mmrsfm.registry import MODELS
 from ..layers import (BasisCache, LayerNorm2d, dct_matrix, heat_diffusion_2d, resize_grid,
                       separable_2d_channels_last, separable_2d_channels_last_)
+from ..utils.arch import parse_arch
 
 
 def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
@@ -483,13 +484,7 @@ class HeatConductionNet(BaseModule):
                     state_dict[key] = resize_grid(value.float(), tuple(param.shape[:2])).to(value.dtype)
 
     def _parse_arch(self, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch.lower() not in self.arch_zoo:
-                raise ValueError(f"arch '{arch}' is not one of {sorted(set(self.arch_zoo))}")
-            return dict(self.arch_zoo[arch.lower()])
-        missing = self.essential_keys - set(arch)
-        if missing:
-            raise ValueError(f'custom arch dict misses {sorted(missing)} (needs {sorted(self.essential_keys)})')
+        arch = parse_arch(arch, self.arch_zoo, self.essential_keys)
         if len(arch['depths']) < 1 or any(int(d) < 1 for d in arch['depths']):
             raise ValueError(f"custom arch depths must be positive ints, got {arch['depths']}")
         return dict(arch)

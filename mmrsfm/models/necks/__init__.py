@@ -1,4 +1,5 @@
 """Necks: feature transforms between backbones and heads."""
 from .bitemporal_fusion import FUSION_CHANNEL_FACTOR, BiTemporalFusion
+from .simple_fpn import SimpleFPN
 
-__all__ = ['BiTemporalFusion', 'FUSION_CHANNEL_FACTOR']
+__all__ = ['BiTemporalFusion', 'FUSION_CHANNEL_FACTOR', 'SimpleFPN']

@@ -19,7 +19,7 @@ def test_output_strides_and_channels(hw, expected):
 
 
 def test_scale_subset_norm_cfg_and_errors():
-    neck = MODELS.build(dict(type='SimpleFPN', in_channels=32, out_channels=8, scale_factors=(2.0, 1.0),
+    neck = MODELS.build(dict(type='mmrsfm.SimpleFPN', in_channels=32, out_channels=8, scale_factors=(2.0, 1.0),
                              norm_cfg=dict(type='GN', num_groups=4)))
     assert isinstance(neck.stages[0][2], torch.nn.GroupNorm)
     assert [o.shape for o in neck(torch.randn(1, 32, 4, 4))] == [(1, 8, 8, 8), (1, 8, 4, 4)]
@@ -54,10 +54,12 @@ def test_simple_fpn_feeds_mmdet_rpn_head():
     """Five levels (strides 4..64) into mmdet's RPNHead, as a ViTDet-style detector config."""
     pytest.importorskip('mmdet')
     from mmdet.models.dense_heads import RPNHead
+    from mmengine.registry import DefaultScope
     neck = SimpleFPN(32, 16, num_outs=5)
-    head = RPNHead(in_channels=16, feat_channels=16,
-                   anchor_generator=dict(type='AnchorGenerator', scales=[8], ratios=[0.5, 1.0, 2.0],
-                                         strides=[4, 8, 16, 32, 64]))
+    with DefaultScope.overwrite_default_scope('mmdet'):  # the head builds its coder/anchors in mmdet's scope
+        head = RPNHead(in_channels=16, feat_channels=16,
+                       anchor_generator=dict(type='AnchorGenerator', scales=[8], ratios=[0.5, 1.0, 2.0],
+                                             strides=[4, 8, 16, 32, 64]))
     scores, deltas = head(neck((torch.randn(1, 32, 6, 5), )))
     assert [s.shape for s in scores] == [(1, 3, 24, 20), (1, 3, 12, 10), (1, 3, 6, 5), (1, 3, 3, 3), (1, 3, 2, 2)]
     assert len(deltas) == 5 and deltas[0].shape == (1, 12, 24, 20)

@@ -63,7 +63,7 @@ def test_default_global_blocks_follow_vitdet():
 
 
 def test_registry_build_and_input_bands():
-    model = MODELS.build(dict(type='ScalableViT', arch=TINY, in_channels=13, img_size=32))
+    model = MODELS.build(dict(type='mmrsfm.ScalableViT', arch=TINY, in_channels=13, img_size=32))
     assert isinstance(model, ScalableViT) and model.input_bands == (13, )
 
 

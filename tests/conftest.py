@@ -55,13 +55,6 @@ def run_tool(args: List[str], check: bool = True, timeout: int = 900,
 SINGLE_THREAD = {'OMP_NUM_THREADS': '1'}
 
 
-def parse_test_metrics(output: str) -> Dict[str, float]:
-    """The metrics of the last ``mmrsfm-test-metrics k=v ...`` line tools/test.py printed."""
-    lines = [line for line in output.splitlines() if line.startswith('mmrsfm-test-metrics ')]
-    assert lines, f'tools/test.py printed no metrics line:\n{output[-3000:]}'
-    return {k: float(v) for k, v in (kv.split('=', 1) for kv in lines[-1].split()[1:])}
-
-
 def write_child_config(path: str, base: str, body: str) -> str:
     """Write a test-only config at ``path`` inheriting the shipped config ``base`` (repo-relative)."""
     with open(path, 'w') as f:

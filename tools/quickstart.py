@@ -16,11 +16,10 @@ import sys
 import time
 
 from mmrsfm.utils.preflight import load_config
-from mmrsfm.utils.tool_setup import save_untrained_checkpoint
+from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/rotated_det/rotated_fcos/rotated-fcos-hbox-le90_r18-w16_fpn_1xb8-400i_dota-demo-128.py'
-METRICS_PREFIX = 'mmrsfm-test-metrics '
 
 
 def run_tool(args: list) -> str:
@@ -32,13 +31,6 @@ def run_tool(args: list) -> str:
         sys.stdout.write(proc.stdout[-6000:])
         raise SystemExit(f'quickstart: `{" ".join(args[:2])}` failed with exit code {proc.returncode}')
     return proc.stdout
-
-
-def parse_metrics(output: str) -> dict:
-    lines = [line for line in output.splitlines() if line.startswith(METRICS_PREFIX)]
-    if not lines:
-        raise SystemExit('quickstart: tools/test.py printed no metrics line')
-    return dict(kv.split('=', 1) for kv in lines[-1][len(METRICS_PREFIX):].split())
 
 
 def main() -> None:
@@ -67,16 +59,16 @@ def main() -> None:
 
     untrained = osp.join(work_dir, 'untrained.pth')
     save_untrained_checkpoint(load_config(osp.join(ROOT, CONFIG), options), untrained)
-    before = parse_metrics(run_tool(['tools/test.py', CONFIG, untrained, '--work-dir',
-                                     osp.join(work_dir, 'eval_untrained')] + cli_options))
+    before = parse_test_metrics(run_tool(['tools/test.py', CONFIG, untrained, '--work-dir',
+                                          osp.join(work_dir, 'eval_untrained')] + cli_options))
     run_tool(['tools/train.py', CONFIG, '--work-dir', work_dir] + cli_options)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         trained = f.read().strip()
-    after = parse_metrics(run_tool(['tools/test.py', CONFIG, trained, '--work-dir',
-                                    osp.join(work_dir, 'eval_trained')] + cli_options))
+    after = parse_test_metrics(run_tool(['tools/test.py', CONFIG, trained, '--work-dir',
+                                         osp.join(work_dir, 'eval_trained')] + cli_options))
 
     key = 'dota/mAP'
-    result = dict(untrained_mAP=float(before[key]), trained_mAP=float(after[key]),
+    result = dict(untrained_mAP=before[key], trained_mAP=after[key],
                   checkpoint=trained, seconds=round(time.time() - t0, 1))
     with open(osp.join(work_dir, 'quickstart_result.json'), 'w') as f:
         json.dump(result, f, indent=2)

@@ -10,7 +10,7 @@ from mmengine.dist import is_main_process
 
 import mmrsfm  # noqa: F401  (version checks; Runner-checkpoint allow-list for torch.load)
 from mmrsfm.utils.preflight import ConfigError, check_checkpoint, check_data_roots, load_config
-from mmrsfm.utils.tool_setup import build_runner, finish_distributed, setup_common
+from mmrsfm.utils.tool_setup import build_runner, finish_distributed, format_test_metrics, setup_common
 
 
 def parse_args() -> argparse.Namespace:
@@ -75,7 +75,7 @@ def main() -> None:
     runner = build_runner(cfg)
     metrics = runner.test()
     if is_main_process():  # one machine-readable line for scripts (the quickstart reads it)
-        print('mmrsfm-test-metrics ' + ' '.join(f'{k}={v}' for k, v in metrics.items()), flush=True)
+        print(format_test_metrics(metrics), flush=True)
     finish_distributed()
 
 

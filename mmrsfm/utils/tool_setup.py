@@ -1,10 +1,26 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py`` (scope-agnostic)."""
 import os.path as osp
+from typing import Dict
 
 import torch
 from mmengine.config import Config
 
 CHECK_HOOK = 'mmrsfm.InputChannelsCheckHook'
+#: Start of the one machine-readable line ``tools/test.py`` prints: ``mmrsfm-test-metrics k=v k=v``.
+METRICS_PREFIX = 'mmrsfm-test-metrics '
+
+
+def format_test_metrics(metrics: Dict[str, object]) -> str:
+    """The metrics line ``tools/test.py`` prints (read back by :func:`parse_test_metrics`)."""
+    return METRICS_PREFIX + ' '.join(f'{k}={v}' for k, v in metrics.items())
+
+
+def parse_test_metrics(output: str) -> Dict[str, float]:
+    """The metrics of the last metrics line in ``tools/test.py``'s output; ValueError if it has none."""
+    lines = [line for line in output.splitlines() if line.startswith(METRICS_PREFIX)]
+    if not lines:
+        raise ValueError(f'tools/test.py printed no metrics line:\n{output[-3000:]}')
+    return {k: float(v) for k, v in (kv.split('=', 1) for kv in lines[-1][len(METRICS_PREFIX):].split())}
 
 
 def setup_common(cfg: Config, config_path: str, work_dir: str = None, launcher: str = 'none') -> None:

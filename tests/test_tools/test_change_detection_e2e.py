@@ -6,9 +6,9 @@ import os.path as osp
 import cv2
 import pytest
 
-from conftest import SINGLE_THREAD, parse_test_metrics, run_tool, write_child_config
+from conftest import SINGLE_THREAD, run_tool, write_child_config
 from mmrsfm.utils.preflight import load_config
-from mmrsfm.utils.tool_setup import save_untrained_checkpoint
+from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
 
 pytestmark = pytest.mark.e2e
 
@@ -45,19 +45,15 @@ def evaluate(cfg: str, ckpt: str, work: str, *extra: str) -> dict:
                                        env=SINGLE_THREAD).stdout)
 
 
-def untrained_checkpoint(cfg_path: str, out: str) -> str:
-    """The child config's model with its initial weights, as tools/test.py loads a checkpoint."""
-    save_untrained_checkpoint(load_config(cfg_path), out)
-    return out
-
-
 def test_levircd_training_raises_change_f1(tmp_path):
     from mmrsfm.datasets.synthetic import make_levircd
     root = str(tmp_path / 'levir-cd')
     make_levircd(root, num_train=16, num_val=4, size=64, seed=0)
     cfg = child(tmp_path, LEVIR_CFG, root, iters=200)
     work = str(tmp_path / 'work')
-    before = evaluate(cfg, untrained_checkpoint(cfg, str(tmp_path / 'init.pth')), str(tmp_path / 't0'))
+    untrained = str(tmp_path / 'init.pth')
+    save_untrained_checkpoint(load_config(cfg), untrained)  # the child config's initial weights
+    before = evaluate(cfg, untrained, str(tmp_path / 't0'))
     out = run_tool(['tools/train.py', cfg, '--work-dir', work], env=SINGLE_THREAD).stdout
     assert 'Iter(train) [200/200]' in out and 'cd/F1' in out  # validation ran on the val split
     after = evaluate(cfg, osp.join(work, 'iter_200.pth'), str(tmp_path / 't1'))

@@ -9,11 +9,11 @@ import os.path as osp
 
 import pytest
 
-from conftest import SINGLE_THREAD, parse_test_metrics, run_tool, write_child_config
+from conftest import SINGLE_THREAD, run_tool, write_child_config
 from mmrsfm.datasets.converters import convert_whu_building, split_nwpu_instances
 from mmrsfm.datasets.synthetic import make_nwpu_vhr10, make_ssdd, make_whu_building
 from mmrsfm.utils.preflight import load_config
-from mmrsfm.utils.tool_setup import save_untrained_checkpoint
+from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from conftest import DEMO_CONFIG, demo_options, parse_test_metrics, run_tool, write_child_config
+from conftest import DEMO_CONFIG, demo_options, run_tool, write_child_config
+from mmrsfm.utils.tool_setup import parse_test_metrics
 
 pytestmark = pytest.mark.e2e
 

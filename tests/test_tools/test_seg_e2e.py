@@ -9,11 +9,11 @@ import pickle
 
 import pytest
 
-from conftest import SINGLE_THREAD, parse_test_metrics, run_tool, write_child_config
+from conftest import SINGLE_THREAD, run_tool, write_child_config
 from mmrsfm.datasets.converters import convert_potsdam
 from mmrsfm.datasets.synthetic import make_loveda_official, make_potsdam
 from mmrsfm.utils.preflight import load_config
-from mmrsfm.utils.tool_setup import save_untrained_checkpoint
+from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
 
 pytestmark = pytest.mark.e2e
 

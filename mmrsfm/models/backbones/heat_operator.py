@@ -272,23 +272,23 @@ class HeatBlock(nn.Module):
         b, h, w, c = x.shape
         strips = row_strips(h, b * w * 4 * c, x.device)
 
-        def residual_(rows: slice, y: torch.Tensor, gamma: Optional[torch.Tensor]) -> None:
-            x[:, rows].add_(y) if gamma is None else x[:, rows].addcmul_(gamma, y)
+        def residual_(i: int, j: int, y: torch.Tensor, gamma: Optional[torch.Tensor]) -> None:
+            if gamma is None:
+                x[:, i:j].add_(y)
+            else:
+                x[:, i:j].addcmul_(gamma, y)
 
-        if self.post_norm:
-            y = self.op.forward_lean(x, fve, sce)
-            for i, j in strips:
-                residual_(slice(i, j), self.norm1.channels_last(y[:, i:j]), self.gamma1)
-            del y
-            for i, j in strips:
-                residual_(slice(i, j), self.norm2.channels_last(self.mlp(x[:, i:j])), self.gamma2)
-        else:
-            y = self.op.forward_lean(x, fve, sce, pre=lambda rows: self.norm1.channels_last(rows))
-            for i, j in strips:
-                residual_(slice(i, j), y[:, i:j], self.gamma1)
-            del y
-            for i, j in strips:
-                residual_(slice(i, j), self.mlp(self.norm2.channels_last(x[:, i:j])), self.gamma2)
+        # post-norm: x + g * norm(f(x)); pre-norm: x + g * f(norm(x)) (the op applies norm1 per strip)
+        y = self.op.forward_lean(x, fve, sce, pre=None if self.post_norm else self.norm1.channels_last)
+        for i, j in strips:
+            residual_(i, j, self.norm1.channels_last(y[:, i:j]) if self.post_norm else y[:, i:j], self.gamma1)
+        del y
+        for i, j in strips:
+            rows = x[:, i:j]
+            if self.post_norm:
+                residual_(i, j, self.norm2.channels_last(self.mlp(rows)), self.gamma2)
+            else:
+                residual_(i, j, self.mlp(self.norm2.channels_last(rows)), self.gamma2)
         return x
 
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],

@@ -113,14 +113,6 @@ def separable_2d_channels_last_(x: torch.Tensor, m_h: torch.Tensor, m_w: torch.T
     return x
 
 
-def heat_diffusion_2d_(x: torch.Tensor, decay: torch.Tensor, cache: Optional[BasisCache] = None) -> torch.Tensor:
-    """In-place :func:`heat_diffusion_2d` for inference on large maps (peak: ``x`` plus a small block)."""
-    c_h = dct_matrix(x.shape[1], x.device, x.dtype, cache)
-    c_w = dct_matrix(x.shape[2], x.device, x.dtype, cache)
-    separable_2d_channels_last_(x, c_h, c_w).mul_(decay.to(x.dtype))
-    return separable_2d_channels_last_(x, c_h.t(), c_w.t())
-
-
 def dct_2d_channels_last(x: torch.Tensor, inverse: bool = False,
                          cache: Optional[BasisCache] = None) -> torch.Tensor:
     """Orthonormal 2-D DCT-II (or its inverse) over the H and W axes of a (B, H, W, C) map."""

@@ -10,7 +10,6 @@ import os.path as osp
 import pytest
 
 from conftest import SINGLE_THREAD, run_tool, write_child_config
-from mmrsfm.datasets.converters import convert_whu_building, split_nwpu_instances
 from mmrsfm.datasets.synthetic import make_nwpu_vhr10, make_ssdd, make_whu_building
 from mmrsfm.utils.preflight import load_config
 from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
@@ -78,7 +77,7 @@ def child(tmp_path, name: str, base: str, **fields) -> str:
 def test_whu_building_training_beats_untrained(tmp_path):
     root = str(tmp_path / 'whu-building')
     make_whu_building(root, num_train=16, num_val=4, num_test=4, size=128, seed=0)
-    convert_whu_building(root)
+    run_tool(['tools/dataset_converters/whu_building.py', root])  # the converter CLI, as a user runs it
     config = child(tmp_path, 'whu', 'mask-rcnn_r50_fpn_8xb2-2x_whu-building-512x512.py', data_root=root,
                    backbone=RESNET, val_ann='annotations/whu_building_val.json',
                    test_ann='annotations/whu_building_test.json', iters=WHU_ITERS)
@@ -106,11 +105,12 @@ def test_rs_vheat_mask_rcnn_two_iterations_and_test(tmp_path, dataset):
     root = str(tmp_path / dataset)
     if dataset == 'ssdd':
         make_ssdd(root, num_train=6, num_val=3, size=128)
+        assert 'train: ' in run_tool(['tools/dataset_converters/ssdd.py', root]).stdout  # the release checker
         data_root, val_ann = osp.join(root, 'PSeg_SSDD', 'coco_style'), 'annotations/test.json'
         base = 'mask-rcnn_rs-vheat-base_fpn_8xb2-2x_ssdd-512x512.py'
     else:
         make_nwpu_vhr10(root, num_train=6, num_val=3, size=128)
-        split_nwpu_instances(osp.join(root, 'annotations.json'))
+        run_tool(['tools/dataset_converters/nwpu_vhr10.py', root, '--instances', 'annotations.json'])
         data_root, val_ann = root, 'annotations/nwpu_vhr10_instances_val.json'
         base = 'mask-rcnn_rs-vheat-base_fpn_8xb2-2x_nwpu-vhr10-1024x1024.py'
     config = child(tmp_path, dataset, base, data_root=data_root, backbone=VHEAT, val_ann=val_ann, test_ann=val_ann,

@@ -10,7 +10,6 @@ import pickle
 import pytest
 
 from conftest import SINGLE_THREAD, run_tool, write_child_config
-from mmrsfm.datasets.converters import convert_potsdam
 from mmrsfm.datasets.synthetic import make_loveda_official, make_potsdam
 from mmrsfm.utils.preflight import load_config
 from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
@@ -86,7 +85,8 @@ def potsdam(tmp_path_factory) -> str:
     """Official-layout Potsdam tiles (3 train, 1 test) converted to 64 px patches + the whole test tile."""
     root = tmp_path_factory.mktemp('potsdam')
     make_potsdam(str(root / 'release'), num_train=3, num_val=1, size=TILE, seed=0)
-    convert_potsdam(str(root / 'release'), str(root / 'converted'), crop_size=64, stride=48, full_tiles=('val', ))
+    run_tool(['tools/dataset_converters/potsdam.py', str(root / 'release'), str(root / 'converted'),  # as a user
+              '--crop-size', '64', '--stride', '48', '--full-tiles', 'val'])
     return str(root / 'converted')
 
 

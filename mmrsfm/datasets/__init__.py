@@ -12,6 +12,8 @@ if find_spec('mmseg') is not None:
     from .change_detection import BiTemporalDataset, LEVIRCDDataset, OSCDDataset
     from .loveda_official import LoveDAOfficialDataset
     __all__ += ['BiTemporalDataset', 'LEVIRCDDataset', 'OSCDDataset', 'LoveDAOfficialDataset']
+    from .segmunich import SEGMUNICH_BANDS, SEGMUNICH_CLASSES, SegMunichDataset
+    __all__ += ['SegMunichDataset', 'SEGMUNICH_BANDS', 'SEGMUNICH_CLASSES']
 if find_spec('mmdet') is not None:
     from .checked_coco import CheckedCocoDataset
     __all__ += ['CheckedCocoDataset']

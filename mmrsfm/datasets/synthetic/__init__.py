@@ -20,3 +20,5 @@ __all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'DOTA_V2_CLASSES', 'make
            'make_loveda', 'NWPU_VHR10_CLASSES', 'make_coco_instances', 'make_optical_sar_pairs',
            'make_loveda_official', 'make_potsdam', 'make_ssdd', 'make_whu_building', 'make_nwpu_vhr10']
 __all__ += ['make_levircd', 'make_oscd']
+from .multispectral import make_s2_folder, make_segmunich, write_geotiff  # noqa: E402
+__all__ += ['make_segmunich', 'make_s2_folder', 'write_geotiff']

@@ -1,4 +1,5 @@
 from .heat_operator import HeatConductionNet
+from .spectral_vit import SpectralGPT
 from .vit import ScalableViT
 
-__all__ = ['HeatConductionNet', 'ScalableViT']
+__all__ = ['HeatConductionNet', 'ScalableViT', 'SpectralGPT']

@@ -27,6 +27,7 @@ from ..layers.mlp import Mlp
 from ..layers.patch_embed import PatchEmbed
 from ..layers.pos_embed import resize_pos_embed_grid, split_square_pos_embed
 from ..utils.arch import parse_arch
+from ..utils.layerwise import columnar_layer_depth, freeze
 
 
 class TransformerBlock(nn.Module):
@@ -242,14 +243,9 @@ class ScalableViT(BaseModule):
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:
             return
-        self.pos_embed.requires_grad = False
-        frozen = [self.patch_embed, *self.blocks[:self.frozen_stages]]
+        freeze(self.pos_embed, self.patch_embed, *self.blocks[:self.frozen_stages])
         if self.frozen_stages >= self.num_layers:
-            frozen.append(self.norm)
-        for m in frozen:
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
+            freeze(self.norm)
 
     def train(self, mode: bool = True) -> 'ScalableViT':
         super().train(mode)
@@ -279,12 +275,4 @@ class ScalableViT(BaseModule):
         Returns:
             (layer_id, num_layers + 2).
         """
-        total = self.num_layers + 2
-        if not param_name.startswith(prefix):
-            return total - 1, total
-        name = param_name[len(prefix):]
-        if name.startswith(('patch_embed.', 'pos_embed')):
-            return 0, total
-        if name.startswith('blocks.'):
-            return int(name.split('.')[1]) + 1, total
-        return total - 1, total
+        return columnar_layer_depth(param_name, prefix, self.num_layers)

@@ -7,3 +7,6 @@ __all__ = []
 if find_spec('mmseg') is not None:
     from .bitemporal import BiTemporalDataPreprocessor
     __all__ += ['BiTemporalDataPreprocessor']
+if find_spec('mmseg') is not None:
+    from .multispectral import MultiSpectralBiTemporalDataPreprocessor, MultiSpectralDataPreProcessor, minmax_per_band
+    __all__ += ['MultiSpectralDataPreProcessor', 'MultiSpectralBiTemporalDataPreprocessor', 'minmax_per_band']

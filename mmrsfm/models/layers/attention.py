@@ -180,3 +180,41 @@ class Attention(nn.Module):
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B', heads, N, head_dim)
         x = x.transpose(1, 2).reshape(b, h, w, c)
         return self.proj(x)
+
+
+class SplitQKVAttention(nn.Module):
+    """Global multi-head self-attention over a (B, N, C) token sequence with *separate* ``q``, ``k``
+    and ``v`` linears (the layout of video/spectral MAE checkpoints such as SpectralGPT's), computed
+    with :func:`torch.nn.functional.scaled_dot_product_attention`.
+
+    Args:
+        dim: Token channels.
+        num_heads: Attention heads (must divide ``dim``).
+        qkv_bias: Whether the q/k/v linears have biases. Defaults to True.
+        device: Parameter device (``'meta'`` builds without allocating). Defaults to None.
+        dtype: Parameter dtype. Defaults to None.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_heads: int,
+                 qkv_bias: bool = True,
+                 device: Optional[torch.device] = None,
+                 dtype: Optional[torch.dtype] = None) -> None:
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f'num_heads={num_heads} must divide dim={dim}')
+        factory = dict(device=device, dtype=dtype)
+        self.num_heads, self.head_dim = num_heads, dim // num_heads
+        self.q = nn.Linear(dim, dim, bias=qkv_bias, **factory)
+        self.k = nn.Linear(dim, dim, bias=qkv_bias, **factory)
+        self.v = nn.Linear(dim, dim, bias=qkv_bias, **factory)
+        self.proj = nn.Linear(dim, dim, **factory)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, N, C) -> (B, N, C)."""
+        b, n, c = x.shape
+        q, k, v = (lin(x).view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+                   for lin in (self.q, self.k, self.v))  # each (B, heads, N, head_dim)
+        x = F.scaled_dot_product_attention(q, k, v)
+        return self.proj(x.transpose(1, 2).reshape(b, n, c))

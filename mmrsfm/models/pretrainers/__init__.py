@@ -1,3 +1,4 @@
 from .freq_mask import FrequencyMaskPretrainer, MultiModalDataPreprocessor, sector_masks
+from .spectral_mae import SpectralMAE
 
-__all__ = ['FrequencyMaskPretrainer', 'MultiModalDataPreprocessor', 'sector_masks']
+__all__ = ['FrequencyMaskPretrainer', 'MultiModalDataPreprocessor', 'sector_masks', 'SpectralMAE']

@@ -1,4 +1,5 @@
 """Model utilities: checkpoint converters (pure functions)."""
 from .ckpt_convert import convert_rs_vheat, convert_vheat
+from .spectralgpt_convert import convert_spectralgpt
 
-__all__ = ['convert_vheat', 'convert_rs_vheat']
+__all__ = ['convert_vheat', 'convert_rs_vheat', 'convert_spectralgpt']

@@ -70,4 +70,4 @@ EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['mmrsfm.
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmrsfm.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmrsfm.visualization'])
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmrsfm.datasets'])
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmrsfm.datasets', 'mmrsfm.engine'])

@@ -259,14 +259,26 @@ class ScalableViT(BaseModule):
         x = x + resize_pos_embed_grid(self.pos_embed, tuple(x.shape[1:3]))
         outs = []
         for i, block in enumerate(self.blocks):
-            if self.with_cp and torch.is_grad_enabled():
-                x = cp.checkpoint(block, x, use_reentrant=False)
-            else:
-                x = block(x)
+            x = self._run_block(block, x)
             if i in self.out_indices:
                 y = self.norm(x) if i == self.num_layers - 1 else x
                 outs.append(y.permute(0, 3, 1, 2).contiguous())  # (B, C, h, w)
         return tuple(outs)
+
+    def _run_block(self, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and torch.is_grad_enabled():
+            return cp.checkpoint(block, x, use_reentrant=False)
+        return block(x)
+
+    def forward_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Run already embedded tokens (B, L, C), e.g. the visible subset of a masked image, through
+        every block as one sequence and the final norm. Equals :meth:`forward` on those tokens only
+        when every block attends globally without relative position bias (their grid positions are
+        unknown here), which MAE-style pretraining configures."""
+        x = tokens[:, None]  # (B, 1, L, C): a one-row grid
+        for block in self.blocks:
+            x = self._run_block(block, x)
+        return self.norm(x)[:, 0]
 
     def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
         """Layer id for layer-wise lr decay: patch/position embedding 0, block ``i`` ``i + 1``,

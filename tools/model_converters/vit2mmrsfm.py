@@ -1,0 +1,40 @@
+"""Convert MAE / timm ViT checkpoints (or mmrsfm MAEPretrainer checkpoints) for mmrsfm's ScalableViT.
+
+    python tools/model_converters/vit2mmrsfm.py mae_pretrain_vit_base.pth vit-b_mmrsfm.pth --img-size 512
+    python tools/model_converters/vit2mmrsfm.py work_dirs/mae/iter_400.pth vit_backbone.pth
+
+The cls-token position of ``pos_embed`` is dropped, the grid resized to ``--img-size / --patch-size``
+(default: kept), and the decoder / heads / tokens dropped (printed). The output holds
+``{'state_dict': ...}`` with backbone keys: ``backbone=dict(type='mmrsfm.ScalableViT', ...,
+init_cfg=dict(type='Pretrained', checkpoint=OUT))``.
+"""
+import argparse
+
+import torch
+
+from mmrsfm.models.utils import convert_vit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('src', help='MAE / timm / mmrsfm checkpoint')
+    parser.add_argument('dst', help='output path')
+    parser.add_argument('--img-size', type=int, nargs='+', help='target image size (H [W]) to resize pos_embed for')
+    parser.add_argument('--patch-size', type=int, default=16, help='patch size of the model (default 16)')
+    parser.add_argument('--src-grid', type=int, nargs=2, help='source token grid H W (only for non-square grids)')
+    args = parser.parse_args()
+    grid = None
+    if args.img_size:
+        h, w = (args.img_size * 2)[:2]
+        grid = (-(-h // args.patch_size), -(-w // args.patch_size))
+    # Official releases are plain tensors; mmengine checkpoints are allow-listed by `import mmrsfm`.
+    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    state_dict, dropped = convert_vit(ckpt, grid, args.src_grid)
+    torch.save({'state_dict': state_dict, 'meta': {'converted_from': args.src, 'dropped': dropped}}, args.dst)
+    print(f'dropped {len(dropped)}: {", ".join(dropped)}')
+    grid = tuple(state_dict['pos_embed'].shape[1:3])
+    print(f'{len(state_dict)} tensors written to {args.dst} (pos_embed grid {grid})')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,6 +1,8 @@
-"""Models: backbones, necks, heads, losses, pretrainers and data preprocessors."""
+"""Models: backbones, necks, heads, losses, pretrainers, distillers and data preprocessors."""
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
+from .distillers import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .pretrainers import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403

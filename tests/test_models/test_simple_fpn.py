@@ -43,8 +43,10 @@ def test_vit_simple_fpn_uperhead():
     backbone = ScalableViT(dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
                            in_channels=4, img_size=64, window_size=2)
     neck = SimpleFPN(32, 16)
-    head = UPerHead(in_channels=[16] * 4, in_index=[0, 1, 2, 3], channels=16, num_classes=3,
-                    norm_cfg=dict(type='BN', requires_grad=True))
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmseg'):  # its loss is built by name; earlier tests may set a scope
+        head = UPerHead(in_channels=[16] * 4, in_index=[0, 1, 2, 3], channels=16, num_classes=3,
+                        norm_cfg=dict(type='BN', requires_grad=True))
     feats = neck(backbone(torch.randn(2, 4, 96, 64)))
     assert [f.shape[-2:] for f in feats] == [(24, 16), (12, 8), (6, 4), (3, 2)]
     assert head(feats).shape == (2, 3, 24, 16)

@@ -1,0 +1,19 @@
+# RS4D "bbox" head (Mask R-CNN) on distilled RSMamba-base,
+# NWPU VHR-10 (10 classes, instance-mask release):
+# official RS4D settings (REFERENCE §5.3): LSJ at 1024, AdamW 1e-4, 1600 epochs, batch 4.
+_base_ = [
+    '../../_base_/models/rs4d_mask-rcnn_rsmamba-base_agg-sfpn.py', '../../_base_/datasets/nwpu-vhr10.py',
+    './_base_/lsj-1024_adamw-cosine.py'
+]
+model = dict(
+    backbone=dict(frozen_stages=24),  # official: the backbone stays frozen on NWPU
+    roi_head=dict(bbox_head=dict(num_classes=10), mask_head=dict(num_classes=10)))
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline={{_base_.lsj_train_pipeline}}))
+val_dataloader = dict(dataset=dict(pipeline={{_base_.lsj_test_pipeline}}))
+test_dataloader = dict(dataset=dict(pipeline={{_base_.lsj_test_pipeline}}))
+max_epochs = 1600
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-7, by_epoch=True, begin=0, end=max_epochs),
+]

@@ -1,0 +1,10 @@
+# As mask-rcnn_rsmamba-base_agg-sfpn_1xb4-800e_ssdd-1024x1024, on RSMamba-large (28 layers, d_inner 640).
+_base_ = ['./mask-rcnn_rsmamba-base_agg-sfpn_1xb4-800e_ssdd-1024x1024.py']
+model = dict(
+    backbone=dict(arch='large', init_cfg=dict(
+        checkpoint='work_dirs/distill_rsmamba-large_sam-vit-b_4xb4-20e_sa1b-1024/epoch_20.pth')),
+    neck=[
+        dict(type='mmrsfm.LayerAggregator', in_channels=256, layer_indices=list(range(1, 28, 2)),
+             hidden_channels=32, out_channels=256),
+        dict(type='mmrsfm.SimpleFPN', in_channels=256, out_channels=256, num_outs=5),
+    ])

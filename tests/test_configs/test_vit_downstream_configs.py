@@ -1,7 +1,7 @@
 """The billion-scale RS ViT downstream configs (Oriented R-CNN on DOTA v2.0 / DIOR-R, UPerNet on Potsdam /
 LoveDA, sizes 86m..2.4b): each loads, sets what its name says, builds the full model at its real size on
-the meta device (no allocation), maps a full-size input to the expected pyramid and gives the expected
-layer-wise learning rates."""
+the meta device (no allocation), maps a full-size input to the expected pyramid, gives the expected
+layer-wise learning rates, and (backbone and heads shrunk) takes optimisation steps on CPU."""
 import glob
 import os.path as osp
 import re
@@ -143,3 +143,65 @@ def test_config_builds_its_size_and_gives_layer_wise_lrs(path):
     assert lr['backbone.pos_embed'] == (pytest.approx(1e-4 * decay**(depth + 1)), 0.0)
     # the documented rule: the patch embedding trains at ~1% of the base lr at every size
     assert 0.009 <= decay**(depth + 1) <= 0.011
+
+
+def _fake_batch(det: bool, num_classes: int, size: int = 64) -> dict:
+    """Two images with targets, as the packing transforms deliver them (uint8 CHW + data samples)."""
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8) for _ in range(2)]
+    meta = dict(img_shape=(size, size), ori_shape=(size, size), scale_factor=(1., 1.))
+    samples = []
+    for i in range(2):
+        if det:
+            from mmdet.structures import DetDataSample
+            from mmengine.structures import InstanceData
+            from mmrotate.structures.bbox import RotatedBoxes
+            sample = DetDataSample(metainfo=meta)
+            sample.gt_instances = InstanceData(
+                bboxes=RotatedBoxes(torch.tensor([[20., 24., 16., 8., 0.3], [40., 40., 12., 20., -0.5]])),
+                labels=torch.tensor([i % num_classes, (i + 1) % num_classes]))
+        else:
+            from mmengine.structures import PixelData
+            from mmseg.structures import SegDataSample
+            sample = SegDataSample(metainfo=meta)
+            sample.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, size, size), generator=g))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.mark.parametrize('path', DET + SEG, ids=osp.basename)
+def test_config_trains_a_few_steps_with_a_shrunk_backbone(path):
+    """Every config's model, with its own settings (window + global blocks, rel-pos, drop path, with_cp,
+    layer-wise decay) but a 32-wide 4-block backbone, takes optimisation steps on CPU with finite losses
+    and moves the first and last backbone blocks (AmpOptimWrapper needs a GPU: same groups, fp32 here)."""
+    info = _parse(path)
+    det = info['algo'] == 'oriented-rcnn-le90'
+    scope = 'mmrotate' if det else 'mmseg'
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.update(arch=dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=64),
+                              img_size=64, window_size=2, global_attn_indexes=(1, 3), init_cfg=None)
+    cfg.model.neck.update(in_channels=32, out_channels=32)
+    if det:  # the e2e test's narrow heads
+        cfg.model.rpn_head.update(in_channels=32, feat_channels=32)
+        cfg.model.roi_head.bbox_roi_extractor.out_channels = 32
+        cfg.model.roi_head.bbox_head.update(in_channels=32, fc_out_channels=64)
+    else:
+        cfg.model.decode_head.update(in_channels=[32] * 4, channels=16, pool_scales=(1, 2))
+        cfg.model.auxiliary_head.update(in_channels=32, channels=16)
+    init_default_scope(scope)
+    torch.manual_seed(0)
+    model = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    optim_cfg = cfg.optim_wrapper.copy()
+    optim_cfg.pop('dtype', None)
+    optim_cfg.type = 'OptimWrapper'
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    before = {n: p.detach().clone() for n, p in model.backbone.named_parameters()
+              if n.startswith(('blocks.0.', 'blocks.3.')) and p.requires_grad}
+    num_classes = DATASETS[info['data']][1]
+    for _ in range(2):
+        log_vars = model.train_step(_fake_batch(det, num_classes), optim_wrapper)
+        assert torch.isfinite(log_vars['loss']), log_vars
+    changed = {n for n, p in model.backbone.named_parameters() if n in before and not torch.equal(p, before[n])}
+    assert {'blocks.0.attn.qkv.weight', 'blocks.3.mlp.fc2.weight'} <= changed

@@ -30,6 +30,7 @@ from torch import nn
 from mmrsfm.registry import MODELS
 from ..layers import (BasisCache, LayerNorm2d, dct_matrix, heat_diffusion_2d, resize_grid,
                       separable_2d_channels_last, separable_2d_channels_last_)
+from ..layers.patch_embed import adapt_stem_bands
 from ..utils.arch import parse_arch
 
 
@@ -461,13 +462,7 @@ class HeatConductionNet(BaseModule):
         from RGB (or SAR) pretraining."""
         for name, bands in self.modalities.items():
             key = f'{prefix}{"patch_embed" if name == "" else "patch_embed_" + name}.conv1.weight'
-            weight = state_dict.get(key)
-            if weight is None or weight.dim() != 4 or weight.shape[1] == bands:
-                continue
-            trained = weight.shape[1]
-            state_dict[key] = weight.mean(1, keepdim=True).repeat(1, bands, 1, 1) * (trained / bands)
-            print_log(f'HeatConductionNet: {key} was trained on {trained} bands; adapted to {bands} bands '
-                      f'(mean kernel x {trained}/{bands} per band)', logger='current')
+            adapt_stem_bands(state_dict, key, bands, 'HeatConductionNet')
 
     def _resize_embeddings(self, state_dict: dict, prefix: str) -> None:
         """Bilinearly resize checkpoint FVE/SCE grids to this model's ``img_size`` (as RS-vHeat's

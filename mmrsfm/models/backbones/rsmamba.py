@@ -36,8 +36,8 @@ from mmengine.model.weight_init import trunc_normal_
 from torch import nn
 
 from mmrsfm.registry import MODELS
-from ..layers.patch_embed import PatchEmbed
-from ..layers.pos_embed import resize_pos_embed, resize_pos_embed_grid, split_square_pos_embed
+from ..layers.patch_embed import PatchEmbed, adapt_stem_bands
+from ..layers.pos_embed import resize_flat_square_pos_embed, resize_pos_embed
 from ..layers.selective_scan import causal_conv1d, selective_scan
 from ..utils.arch import parse_arch
 from ..utils.layerwise import columnar_layer_depth, freeze
@@ -280,19 +280,10 @@ class RSMamba(BaseModule):
         value = state_dict.get(key)
         n = self.grid_size[0] * self.grid_size[1]
         if value is not None and value.ndim == 3 and value.shape[1] != n:
-            extra, grid = split_square_pos_embed(value)
-            if extra.shape[1]:
-                raise ValueError(f'{key} has a cls-token entry; RSMamba has none')
-            state_dict[key] = resize_pos_embed_grid(grid, self.grid_size).flatten(1, 2)
-            print_log(f'RSMamba: resized {key} from {tuple(grid.shape[1:3])} to {self.grid_size}', logger='current')
-        key = prefix + 'patch_embed.projection.weight'
-        weight = state_dict.get(key)
-        bands = self.patch_embed.in_channels
-        if weight is not None and weight.ndim == 4 and weight.shape[1] != bands:
-            trained = weight.shape[1]
-            state_dict[key] = weight.mean(1, keepdim=True).repeat(1, bands, 1, 1) * (trained / bands)
-            print_log(f'RSMamba: {key} was trained on {trained} bands; adapted to {bands} bands '
-                      f'(mean kernel x {trained}/{bands} per band)', logger='current')
+            state_dict[key], src = resize_flat_square_pos_embed(value, self.grid_size, key)
+            print_log(f'RSMamba: resized {key} from {src} to {self.grid_size}', logger='current')
+        adapt_stem_bands(state_dict, prefix + 'patch_embed.projection.weight', self.patch_embed.in_channels,
+                         'RSMamba')
 
     # -- freezing ---------------------------------------------------------------------------------------
 

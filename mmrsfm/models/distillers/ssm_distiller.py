@@ -35,6 +35,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
 from mmrsfm.registry import MODELS
+from ..utils.ckpt_convert import unwrap_state_dict
 from ..utils.masking import random_masking
 
 Level = Union[float, Sequence[float]]
@@ -72,7 +73,7 @@ def load_teacher(model: nn.Module, checkpoint: str, prefix: str = '') -> None:
     stripped; an official SAM checkpoint is converted with :func:`convert_sam_image_encoder`) into
     ``model`` strictly, with an error that names the file and the mismatch."""
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt.get('model', ckpt)) if isinstance(ckpt, dict) else ckpt
+    state = unwrap_state_dict(ckpt, ('state_dict', 'model'))
     if not prefix and any(k.startswith('image_encoder.blocks.') for k in state):
         print_log(f'FeatureDistiller: {checkpoint} is a SAM checkpoint: using its image encoder without the '
                   'neck', logger='current')

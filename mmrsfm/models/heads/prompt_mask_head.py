@@ -35,6 +35,7 @@ from mmengine.structures import InstanceData
 from torch import nn
 
 from mmrsfm.registry import MODELS
+from ..utils.ckpt_convert import unwrap_state_dict
 from .sam_mask_decoder import SamMaskDecoder, SamPositionalEmbedding, convert_sam_decoder
 
 
@@ -102,7 +103,7 @@ class PromptMaskHead(BaseModule):
         if self.sam_checkpoint is None:
             return
         ckpt = CheckpointLoader.load_checkpoint(self.sam_checkpoint, map_location='cpu')
-        state = convert_sam_decoder(ckpt.get('state_dict', ckpt.get('model', ckpt)), prefix='')
+        state = convert_sam_decoder(unwrap_state_dict(ckpt, ('state_dict', 'model')), prefix='')
         if self.box_corner_embed is None:
             state.pop('box_corner_embed.weight', None)
         own = self.state_dict()

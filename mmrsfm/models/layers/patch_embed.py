@@ -3,6 +3,7 @@ from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from torch import nn
 
 
@@ -56,3 +57,17 @@ class PatchEmbed(nn.Module):
                                  f'resize or pad it, or build PatchEmbed with pad=True')
             x = F.pad(x, (0, pad_w, 0, pad_h))
         return self.proj(x).permute(0, 2, 3, 1)  # (B, H', W', C)
+
+
+def adapt_stem_bands(state_dict: dict, key: str, bands: int, owner: str) -> None:
+    """Give the checkpoint conv weight ``state_dict[key]``, trained on ``n`` input bands, this model's
+    ``bands``: every input channel gets the mean of the ``n`` trained kernels, scaled by ``n / bands``
+    so a constant input gives the same response (a common start for multispectral fine-tuning from
+    RGB or SAR pretraining). Logged under ``owner``; absent keys and matching counts are left alone."""
+    weight = state_dict.get(key)
+    if weight is None or weight.dim() != 4 or weight.shape[1] == bands:
+        return
+    trained = weight.shape[1]
+    state_dict[key] = weight.mean(1, keepdim=True).repeat(1, bands, 1, 1) * (trained / bands)
+    print_log(f'{owner}: {key} was trained on {trained} bands; adapted to {bands} bands '
+              f'(mean kernel x {trained}/{bands} per band)', logger='current')

@@ -64,3 +64,20 @@ def split_square_pos_embed(pos_embed: torch.Tensor) -> Tuple[torch.Tensor, torch
             return pos_embed[:, :extra], pos_embed[:, extra:].reshape(1, g, g, -1)
     raise ValueError(f'cannot infer a square grid from a flat pos_embed of {n} tokens (with or without a cls '
                      f'token); convert it to the (1, H, W, C) layout first')
+
+
+def resize_flat_square_pos_embed(pos_embed: torch.Tensor, size: Tuple[int, int],
+                                 name: str = 'pos_embed') -> Tuple[torch.Tensor, Tuple[int, int]]:
+    """Resize a flat (1, g * g, C) embedding of a square grid without cls token (RS4D's layout) to the
+    flat (1, H * W, C) embedding of grid ``size``.
+
+    Returns:
+        (resized embedding, the source grid (g, g)).
+
+    Raises:
+        ValueError: when the embedding has a leading cls entry (``name`` is used in the message).
+    """
+    extra, grid = split_square_pos_embed(pos_embed)
+    if extra.shape[1]:
+        raise ValueError(f'{name} has a cls-token entry; RSMamba has none')
+    return resize_pos_embed_grid(grid, size).flatten(1, 2), tuple(grid.shape[1:3])

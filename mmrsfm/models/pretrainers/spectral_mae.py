@@ -40,6 +40,7 @@ from torch import nn
 
 from mmrsfm.registry import MODELS
 from ..backbones.spectral_vit import SpectralBlock, resize_sep_pos_embed_on_load, sep_pos_embed
+from ..utils.band_norm import minmax_per_band
 from ..utils.masking import random_masking, unshuffle
 
 
@@ -213,9 +214,7 @@ class SpectralMAE(BaseModel):
                              f'{getattr(inputs, "shape", type(inputs))}')
         x = inputs.float()
         if self.minmax_norm:
-            lo = x.amin(dim=(2, 3), keepdim=True)
-            hi = x.amax(dim=(2, 3), keepdim=True)
-            x = (x - lo) / (hi - lo).clamp_min(1e-6)
+            x = minmax_per_band(x)
         return self.backbone.pad_bands(x)
 
     def loss(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples=None) -> Dict[str, torch.Tensor]:

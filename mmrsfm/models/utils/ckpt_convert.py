@@ -5,7 +5,7 @@ CLI wrappers live in ``tools/model_converters/``. Each function returns keys of 
 ``model.load_state_dict(..., strict=False)`` and compare the missing keys with the documented set.
 """
 import re
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 
@@ -16,17 +16,25 @@ StateDict = Dict[str, torch.Tensor]
 VHEAT_CLS_MISSING = re.compile(r'^outnorm\d+\.(weight|bias)$')
 
 
-def _unwrap(ckpt: dict) -> StateDict:
-    for key in ('model', 'state_dict'):
-        if isinstance(ckpt, dict) and key in ckpt and isinstance(ckpt[key], dict):
+def unwrap_state_dict(ckpt: dict, keys: Sequence[str] = ('model', 'state_dict')) -> StateDict:
+    """The state dict inside a loaded checkpoint: the first of ``keys`` holding a dict, else ``ckpt``
+    itself (a bare state dict)."""
+    for key in keys:
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             return ckpt[key]
     return ckpt
 
 
-def _strip(key: str, prefixes=('module.', 'backbone.')) -> str:
-    for p in prefixes:
-        if key.startswith(p):
-            key = key[len(p):]
+def strip_prefixes(key: str, prefixes: Sequence[str] = ('module.', 'backbone.'), repeat: bool = False) -> str:
+    """``key`` without the leading ``prefixes`` (DDP ``module.``, detector ``backbone.``, ...), each
+    tried once in order, or, with ``repeat``, until none is left."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for p in prefixes:
+            if key.startswith(p):
+                key, stripped = key[len(p):], True
+        stripped = stripped and repeat
     return key
 
 
@@ -44,8 +52,8 @@ def convert_vheat(ckpt: dict) -> StateDict:
     are rejected: they only work at one input size; convert the training-mode release.
     """
     out = {}
-    for key, value in _unwrap(ckpt).items():
-        key = _strip(key)
+    for key, value in unwrap_state_dict(ckpt).items():
+        key = strip_prefixes(key)
         if key.startswith(('classifier.', 'head.', 'neck.', 'decode_head.', 'auxiliary_head.',
                            'rpn_head.', 'roi_head.')):
             continue
@@ -67,7 +75,7 @@ def convert_rs_vheat(ckpt: dict, modality: Optional[str] = 'opt') -> StateDict:
     ``in_channels=dict(opt=3, sar=1)``. FVE/SCE of another resolution are resized when loaded (see
     ``HeatConductionNet._resize_embeddings``).
     """
-    sd = _unwrap(ckpt)
+    sd = unwrap_state_dict(ckpt)
     if not any(k.startswith('encoder.') for k in sd):
         raise KeyError("no 'encoder.' keys: not an RS-vHeat pretraining checkpoint "
                        '(for vHeat classification releases use convert_vheat)')

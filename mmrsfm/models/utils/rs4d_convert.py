@@ -10,7 +10,8 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch
 
-from ..layers.pos_embed import resize_pos_embed_grid, split_square_pos_embed
+from ..layers.pos_embed import resize_flat_square_pos_embed
+from .ckpt_convert import strip_prefixes, unwrap_state_dict
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -35,16 +36,8 @@ def convert_rs4d(ckpt: dict,
     Returns:
         The backbone state dict, loadable strictly into an ``RSMamba`` of the same arch and path type.
     """
-    sd = ckpt
-    for key in ('state_dict', 'model'):
-        if isinstance(sd, dict) and isinstance(sd.get(key), dict):
-            sd = sd[key]
-            break
-    stripped = {}
-    for key, value in sd.items():
-        if key.startswith('module.'):
-            key = key[len('module.'):]
-        stripped[key] = value
+    stripped = {strip_prefixes(k, ('module.', )): v
+                for k, v in unwrap_state_dict(ckpt, ('state_dict', 'model')).items()}
     # A detector checkpoint holds the backbone under 'backbone.'; a bare backbone has no such prefix.
     if any(k.startswith('backbone.') for k in stripped):
         stripped = {k[len('backbone.'):] if k.startswith('backbone.') else k: v for k, v in stripped.items()}
@@ -61,11 +54,9 @@ def convert_rs4d(ckpt: dict,
     if img_size is not None and 'pos_embed' in out:
         h, w = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         grid = (-(-h // patch_size), -(-w // patch_size))
-        extra, value = split_square_pos_embed(out['pos_embed'])
-        if extra.shape[1]:
-            raise ValueError('pos_embed has a cls-token entry; RSMamba has none')
-        if tuple(value.shape[1:3]) != grid:
+        resized, src = resize_flat_square_pos_embed(out['pos_embed'], grid)
+        if src != grid:
             if verbose:
-                print(f'convert_rs4d: resized pos_embed from {tuple(value.shape[1:3])} to {grid}')
-            out['pos_embed'] = resize_pos_embed_grid(value, grid).flatten(1, 2)
+                print(f'convert_rs4d: resized pos_embed from {src} to {grid}')
+            out['pos_embed'] = resized
     return out

@@ -14,6 +14,8 @@ from typing import Dict
 
 import torch
 
+from .ckpt_convert import strip_prefixes, unwrap_state_dict
+
 StateDict = Dict[str, torch.Tensor]
 
 ENCODER_KEY = re.compile(r'^(patch_embed\.proj\.(weight|bias)|pos_embed_spatial|pos_embed_temporal|'
@@ -47,15 +49,9 @@ def convert_spectralgpt(ckpt: dict, with_decoder: bool = False) -> StateDict:
         ValueError: on a joint ``pos_embed`` (official fine-tuning models with
             ``sep_pos_embed=False``), which cannot be split back into spatial and spectral parts.
     """
-    sd = ckpt
-    for key in ('model', 'state_dict'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            sd = ckpt[key]
-            break
     out, unknown, found_dec = {}, [], False
-    for key, value in sd.items():
-        if key.startswith('module.'):
-            key = key[len('module.'):]
+    for key, value in unwrap_state_dict(ckpt).items():
+        key = strip_prefixes(key, ('module.', ))
         if key == 'pos_embed':
             raise ValueError("'pos_embed': a joint position embedding (official fine-tuning model built with "
                              'sep_pos_embed=False, whose embedding was never loaded from pretraining, '

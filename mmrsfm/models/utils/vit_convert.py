@@ -28,6 +28,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 
 from ..layers.pos_embed import resize_pos_embed_grid
+from .ckpt_convert import strip_prefixes, unwrap_state_dict
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -39,23 +40,6 @@ _KEEP = re.compile(r'^(patch_embed\.proj\.(weight|bias)|pos_embed|norm\.(weight|
                    r'blocks\.\d+\.attn\.rel_pos_[hw]|blocks\.\d+\.gamma[12])$')
 _RENAMES = ((re.compile(r'^(blocks\.\d+)\.ls([12])\.gamma$'), r'\1.gamma\2'),
             (re.compile(r'^(blocks\.\d+)\.gamma_([12])$'), r'\1.gamma\2'))
-
-
-def _unwrap(ckpt: dict) -> StateDict:
-    for key in ('model', 'state_dict', 'module'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            return ckpt[key]
-    return ckpt
-
-
-def _strip(key: str) -> str:
-    stripped = True
-    while stripped:
-        stripped = False
-        for p in _PREFIXES:
-            if key.startswith(p):
-                key, stripped = key[len(p):], True
-    return key
 
 
 def _pos_embed_grid(pos_embed: torch.Tensor, num_prefix: int,
@@ -90,7 +74,8 @@ def convert_vit(ckpt: dict, grid_size: Optional[Tuple[int, int]] = None,
         ``(state_dict, dropped)``: ScalableViT keys (no ``backbone.`` prefix) and the source keys
         that were left out on purpose.
     """
-    src = {_strip(k): v for k, v in _unwrap(ckpt).items()}
+    src = {strip_prefixes(k, _PREFIXES, repeat=True): v
+           for k, v in unwrap_state_dict(ckpt, ('model', 'state_dict', 'module')).items()}
     num_prefix = sum(src[k].shape[1] for k in ('cls_token', 'reg_token', 'dist_token') if k in src)
     out, dropped, unknown = {}, [], []
     for key, value in src.items():

@@ -39,7 +39,11 @@ def _train_two_procs(tmp_path, root: str, base: str = PRETRAIN, extra: str = '',
 
 def test_ddp_two_cpu_processes(tmp_path, optical_root):
     out, ckpt = _train_two_procs(tmp_path, optical_root, port='29531')
-    assert 'Distributed training: True' in out and "'backend': 'gloo'" in out and '[Gloo] Rank 1' in out
+    assert 'Distributed training: True' in out and "'backend': 'gloo'" in out
+    # both ranks joined: rank 0's runtime-environment block names the world size ('GPU number' in mmengine,
+    # whatever the device). Not the ranks' own '[Gloo] Rank N' lines: the two processes write them to the
+    # same pipe at once, and they come out interleaved mid-line.
+    assert 'GPU number: 2' in out
     assert 'MMDistributedDataParallel' in out
     assert 'Iter(train) [3/3]' in out
     assert ckpt['meta']['iter'] == 3 and 'optimizer' in ckpt

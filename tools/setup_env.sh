@@ -42,7 +42,18 @@ t0=$(date +%s)
 if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+# --no-cache-dir: PyPI's torch pulls ~2.5 GB of nvidia-* wheels; caching them as well as installing
+# them doubles the peak disk use (a CI machine with little free space failed here with ENOSPC).
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-cache-dir)
+
+# A cold install needs ~8 GB in the venv (torch's CUDA libraries are most of it) plus pip's unpack
+# space under TMPDIR. Say so up front rather than let pip die mid-way with "No space left on device".
+need_gb=10
+free_gb="$(df -Pk "$VENV" | awk 'NR==2 {print int($4 / 1048576)}')"
+if [[ ! -f "$VENV/.mmrsfm-stamp" && "$free_gb" -lt "$need_gb" ]]; then
+    echo "setup_env: WARNING: only ${free_gb} GB free on the filesystem of $VENV; a cold install" \
+         "needs about ${need_gb} GB (torch + nvidia libs ~6.5 GB). Free space or set VENV=/bigger/disk/.venv." >&2
+fi
 
 echo "setup_env: [1/4] torch + torchvision"
 "${PIP[@]}" install -r "$REQ/torch.txt"
@@ -71,7 +82,7 @@ if [[ "$have_mmcv" != 1 ]]; then
         # -g0 drops debug info (wheel 1.4 MB instead of 32 MB, and a faster link).
         env MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" FORCE_CUDA=$([[ $FLAVOUR == cuda ]] && echo 1 || echo 0) \
             CFLAGS="-DNDEBUG -fwrapv -O3 -Wall -g0" \
-            "${PIP[@]}" wheel --no-cache-dir --no-build-isolation --no-deps --no-binary "$MMCV_DIST" \
+            "${PIP[@]}" wheel --no-build-isolation --no-deps --no-binary "$MMCV_DIST" \
             -c "$REQ/torch.txt" -w "$WHEELS" "$MMCV_REQ"
     fi
     "${PIP[@]}" install --no-deps "$WHEELS"/*.whl

@@ -74,3 +74,15 @@ def log_messages():
     logger.addHandler(handler)
     yield messages
     logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Undo any mmengine ``DefaultScope`` a test creates (building a Runner or calling
+    ``register_all_modules`` sets one globally), so a later test's registry lookups do not depend
+    on which tests ran before it."""
+    from mmengine.registry import DefaultScope
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)

@@ -117,7 +117,7 @@ def test_cli_writes_a_checkpoint_for_init_cfg(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, 'argv', ['vit2mmrsfm.py', src, dst, '--img-size', '48', '--patch-size', str(P)])
     runpy.run_path(osp.join(REPO, 'tools/model_converters/vit2mmrsfm.py'), run_name='__main__')
     out = capsys.readouterr().out
-    assert 'decoder_pred.weight' in out and '(pos_embed grid (6, 6))' in out
+    assert 'decoder_pred.weight' in out and 'pos_embed grid (6, 6)' in out
     saved = torch.load(dst, weights_only=True)
     assert saved['state_dict']['pos_embed'].shape == (1, 6, 6, DIM) and 'mask_token' in saved['meta']['dropped']
     model = ScalableViT(TINY, img_size=48, patch_size=P,

@@ -9,9 +9,7 @@ checkpoint=OUT))``.
 """
 import argparse
 
-import torch
-
-from mmrsfm.models.utils import convert_rs4d
+from mmrsfm.models.utils import convert_rs4d, load_checkpoint_file, save_converted
 
 
 def main() -> None:
@@ -22,13 +20,14 @@ def main() -> None:
                         help='resize pos_embed for this input size (H [W]); default: keep (RSMamba also resizes '
                         'on load)')
     parser.add_argument('--patch-size', type=int, default=16)
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load with weights_only=False (for files that also pickle non-tensor objects); '
+                             'only for files from a source you trust')
     args = parser.parse_args()
-    # Official files are plain tensors in a dict; weights_only refuses anything else.
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    ckpt = load_checkpoint_file(args.src, args.trust_checkpoint)
     img_size = None if args.img_size is None else (args.img_size * 2)[:2]
     state_dict = convert_rs4d(ckpt, img_size=img_size, patch_size=args.patch_size)
-    torch.save({'state_dict': state_dict, 'meta': {'converted_from': args.src}}, args.dst)
-    print(f'{len(state_dict)} tensors written to {args.dst}')
+    save_converted(state_dict, args.src, args.dst)
 
 
 if __name__ == '__main__':

@@ -10,11 +10,8 @@ for continued pretraining with ``load_from=OUT``. Position embeddings of another
 ``SpectralGPT.pth``) or band count are resized when loaded.
 """
 import argparse
-import pickle
 
-import torch
-
-from mmrsfm.models.utils import convert_spectralgpt
+from mmrsfm.models.utils import convert_spectralgpt, load_checkpoint_file, save_converted
 
 
 def main() -> None:
@@ -27,14 +24,9 @@ def main() -> None:
                         help='load with weights_only=False (official files also pickle the training args); '
                              'only for files from a source you trust')
     args = parser.parse_args()
-    try:
-        ckpt = torch.load(args.src, map_location='cpu', weights_only=not args.trust_checkpoint)
-    except pickle.UnpicklingError as e:
-        raise SystemExit(f'{args.src}: holds more than tensors ({e.__class__.__name__}); if it is the official '
-                         f'file from a trusted source, re-run with --trust-checkpoint') from e
+    ckpt = load_checkpoint_file(args.src, args.trust_checkpoint)
     state_dict = convert_spectralgpt(ckpt, with_decoder=args.with_decoder)
-    torch.save({'state_dict': state_dict, 'meta': {'converted_from': args.src}}, args.dst)
-    print(f'{len(state_dict)} tensors written to {args.dst}')
+    save_converted(state_dict, args.src, args.dst)
 
 
 if __name__ == '__main__':

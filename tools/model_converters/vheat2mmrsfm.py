@@ -8,9 +8,7 @@ The output holds ``{'state_dict': ...}`` with backbone keys; use it in a config 
 """
 import argparse
 
-import torch
-
-from mmrsfm.models.utils import convert_rs_vheat, convert_vheat
+from mmrsfm.models.utils import convert_rs_vheat, convert_vheat, load_checkpoint_file, save_converted
 
 
 def main() -> None:
@@ -19,15 +17,16 @@ def main() -> None:
     parser.add_argument('dst', help='output path')
     parser.add_argument('--rs-vheat', action='store_true', help='source is an RS-vHeat pretraining checkpoint')
     parser.add_argument('--modality', default='opt', help="RS-vHeat stem to keep ('opt', 'sar' or 'both')")
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load with weights_only=False (for files that also pickle non-tensor objects); '
+                             'only for files from a source you trust')
     args = parser.parse_args()
-    # Official releases are plain tensors in a dict; weights_only refuses anything else.
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    ckpt = load_checkpoint_file(args.src, args.trust_checkpoint)
     if args.rs_vheat:
         state_dict = convert_rs_vheat(ckpt, None if args.modality == 'both' else args.modality)
     else:
         state_dict = convert_vheat(ckpt)
-    torch.save({'state_dict': state_dict, 'meta': {'converted_from': args.src}}, args.dst)
-    print(f'{len(state_dict)} tensors written to {args.dst}')
+    save_converted(state_dict, args.src, args.dst)
 
 
 if __name__ == '__main__':

@@ -10,9 +10,7 @@ init_cfg=dict(type='Pretrained', checkpoint=OUT))``.
 """
 import argparse
 
-import torch
-
-from mmrsfm.models.utils import convert_vit
+from mmrsfm.models.utils import convert_vit, load_checkpoint_file, save_converted
 
 
 def main() -> None:
@@ -22,18 +20,20 @@ def main() -> None:
     parser.add_argument('--img-size', type=int, nargs='+', help='target image size (H [W]) to resize pos_embed for')
     parser.add_argument('--patch-size', type=int, default=16, help='patch size of the model (default 16)')
     parser.add_argument('--src-grid', type=int, nargs=2, help='source token grid H W (only for non-square grids)')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load with weights_only=False (for files that also pickle non-tensor objects); '
+                             'only for files from a source you trust')
     args = parser.parse_args()
     grid = None
     if args.img_size:
         h, w = (args.img_size * 2)[:2]
         grid = (-(-h // args.patch_size), -(-w // args.patch_size))
-    # Official releases are plain tensors; mmengine checkpoints are allow-listed by `import mmrsfm`.
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    # mmengine checkpoints load weights_only too: `import mmrsfm` allow-lists their few non-tensor types.
+    ckpt = load_checkpoint_file(args.src, args.trust_checkpoint)
     state_dict, dropped = convert_vit(ckpt, grid, args.src_grid)
-    torch.save({'state_dict': state_dict, 'meta': {'converted_from': args.src, 'dropped': dropped}}, args.dst)
     print(f'dropped {len(dropped)}: {", ".join(dropped)}')
-    grid = tuple(state_dict['pos_embed'].shape[1:3])
-    print(f'{len(state_dict)} tensors written to {args.dst} (pos_embed grid {grid})')
+    print(f'pos_embed grid {tuple(state_dict["pos_embed"].shape[1:3])}')
+    save_converted(state_dict, args.src, args.dst, dropped=dropped)
 
 
 if __name__ == '__main__':

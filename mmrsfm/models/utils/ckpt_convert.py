@@ -4,6 +4,7 @@ CLI wrappers live in ``tools/model_converters/``. Each function returns keys of 
 (no ``backbone.`` prefix); load with ``init_cfg=dict(type='Pretrained', checkpoint=...)`` or
 ``model.load_state_dict(..., strict=False)`` and compare the missing keys with the documented set.
 """
+import pickle
 import re
 from typing import Dict, Optional, Sequence
 
@@ -36,6 +37,24 @@ def strip_prefixes(key: str, prefixes: Sequence[str] = ('module.', 'backbone.'),
                 key, stripped = key[len(p):], True
         stripped = stripped and repeat
     return key
+
+
+def load_checkpoint_file(path: str, trust: bool = False) -> dict:
+    """``torch.load`` a checkpoint to the CPU for conversion. Official releases are plain tensors in a
+    dict, so ``weights_only`` loading is the default; files that also pickle other objects (training
+    args, optimiser classes) need ``trust=True`` and the error says so, naming the file."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=not trust)
+    except pickle.UnpicklingError as e:
+        raise SystemExit(f'{path}: holds more than tensors ({e.__class__.__name__}); if it comes from a source '
+                         f'you trust, re-run with --trust-checkpoint') from e
+
+
+def save_converted(state_dict: StateDict, src: str, dst: str, **meta) -> None:
+    """Write ``{'state_dict', 'meta'}`` (the layout ``init_cfg=dict(type='Pretrained')`` and
+    ``load_from`` read) and report how many tensors went to ``dst``."""
+    torch.save({'state_dict': state_dict, 'meta': dict(converted_from=src, **meta)}, dst)
+    print(f'{len(state_dict)} tensors written to {dst}')
 
 
 def _rename_stem(key: str) -> str:

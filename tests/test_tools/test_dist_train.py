@@ -1,11 +1,14 @@
 """tools/dist_train.sh with 2 CPU processes (gloo): MAE pretraining of a tiny ScalableViT with the plain
-Runner (DDP) and with mmengine's FlexibleRunner + the shipped FSDP strategy base (per-block units, bf16,
-activation checkpointing); both write full checkpoints with the same keys."""
+Runner (DDP), with mmengine's FlexibleRunner + the shipped FSDP strategy base (per-block units, bf16,
+activation checkpointing), and with the shipped DeepSpeed ZeRO-2/3 configs. DDP and FSDP write full
+checkpoints with the same keys; DeepSpeed's sharded checkpoint directories go through the converter."""
+import glob
+
 import pytest
 import torch
 
 from conftest import SINGLE_THREAD, run_tool
-from test_vit_pretrain_e2e import PRETRAIN, tiny_pretrain_config
+from test_vit_pretrain_e2e import PRETRAIN, build_downstream, tiny_pretrain_config
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +32,15 @@ def optical_root(tmp_path_factory) -> str:
     return root
 
 
-def _train_two_procs(tmp_path, root: str, base: str = PRETRAIN, extra: str = '', port: str = '29531') -> tuple:
+def _train_two_procs(tmp_path, root: str, base: str = PRETRAIN, extra: str = '', port: str = '29531',
+                     env: dict = None) -> tuple:
+    """Output and ``work_dir/iter_3.pth`` (loaded; its path where it is a DeepSpeed directory)."""
     cfg = tiny_pretrain_config(str(tmp_path / 'mae_tiny_dist.py'), root, iters=3, base=base, extra=extra)
     work = tmp_path / 'work'
     out = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', str(work)], timeout=300,
-                   env=dict(SINGLE_THREAD, PORT=port)).stdout
-    return out, torch.load(str(work / 'iter_3.pth'), weights_only=True)
+                   env=dict(SINGLE_THREAD, PORT=port, **(env or {}))).stdout
+    ckpt = work / 'iter_3.pth'
+    return out, str(ckpt) if ckpt.is_dir() else torch.load(str(ckpt), weights_only=True)
 
 
 def test_ddp_two_cpu_processes(tmp_path, optical_root):
@@ -60,3 +66,46 @@ def test_fsdp_flexible_runner_two_cpu_processes(tmp_path, optical_root):
     assert not any('_fsdp_wrapped_module' in k or '_checkpoint_wrapped_module' in k for k in sd)
     assert sd['backbone.blocks.1.attn.qkv.weight'].shape == (96, 32) and sd['mask_token'].shape == (1, 1, 16)
     assert sd['backbone.blocks.1.attn.qkv.weight'].dtype == torch.float32
+
+
+# The tiny test config replaces the optimizer wrapper; DeepSpeed needs its own (the engine steps the
+# optimizer) and a micro-batch equal to the per-process batch of 4.
+DEEPSPEED_TINY = """
+optim_wrapper = dict(_delete_=True, type='DeepSpeedOptimWrapper', optimizer=dict(type='AdamW', lr=1e-3))
+strategy = dict(train_micro_batch_size_per_gpu=4)
+"""
+
+
+@pytest.mark.parametrize('stage, config', [
+    (2, 'configs/pretrain/vit/mae_vit-1.3b-p16_deepspeed-zero2-32xb64-bf16-800e_millionaid-224.py'),
+    (3, 'configs/pretrain/vit/mae_vit-2.4b-p16_deepspeed-zero3-64xb32-bf16-800e_millionaid-224.py'),
+])
+def test_deepspeed_two_cpu_processes(tmp_path, optical_root, stage, config):
+    """The shipped ZeRO-2/3 bf16 configs, shrunk, on DeepSpeed's CPU accelerator: they train, write
+    DeepSpeed's sharded checkpoint, and the converter turns it into a backbone file (the fp32 master
+    weights) that a downstream config loads."""
+    pytest.importorskip('deepspeed')
+    out, ckpt_dir = _train_two_procs(tmp_path, optical_root, base=config, extra=DEEPSPEED_TINY,
+                                     port=f'2954{stage}', env={'DS_ACCELERATOR': 'cpu'})
+    assert "type='DeepSpeedStrategy'" in out and 'Iter(train) [3/3]' in out and 'GPU number: 2' in out
+    shards = sorted(p.split('/')[-1] for p in glob.glob(ckpt_dir + '/*.pt'))
+    assert shards == [f'bf16_zero_pp_rank_{r}_mp_rank_00_optim_states.pt' for r in (0, 1)] + (
+        ['mp_rank_00_model_states.pt'] if stage == 2 else
+        [f'zero_pp_rank_{r}_mp_rank_00_model_states.pt' for r in (0, 1)])
+
+    backbone = str(tmp_path / 'vit_from_deepspeed.pth')
+    run_tool(['tools/model_converters/vit2mmrsfm.py', ckpt_dir, backbone], env={'DS_ACCELERATOR': 'cpu'})
+    converted = torch.load(backbone, weights_only=True)['state_dict']
+    assert all(v.dtype == torch.float32 for v in converted.values())
+    model = build_downstream(tmp_path, backbone, None)
+    for key in ('patch_embed.proj.weight', 'blocks.1.attn.qkv.weight', 'norm.weight'):
+        assert torch.equal(model.backbone.state_dict()[key], converted[key]), key
+    # They are the trained weights: the engine's own bf16 copy (whole in ZeRO-2's model states) is
+    # the fp32 master rounded to bf16, and a fresh initialisation is far from both.
+    fresh = build_downstream(tmp_path, backbone, None, init=False).backbone.state_dict()
+    assert not torch.allclose(fresh['blocks.1.attn.qkv.weight'], converted['blocks.1.attn.qkv.weight'], atol=1e-2)
+    if stage == 2:
+        module = torch.load(ckpt_dir + '/mp_rank_00_model_states.pt', weights_only=False)['module']
+        for key in ('patch_embed.proj.weight', 'blocks.1.attn.qkv.weight'):
+            assert module['backbone.' + key].dtype == torch.bfloat16
+            torch.testing.assert_close(module['backbone.' + key].float(), converted[key], rtol=1e-2, atol=1e-2)

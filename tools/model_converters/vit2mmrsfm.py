@@ -2,11 +2,13 @@
 
     python tools/model_converters/vit2mmrsfm.py mae_pretrain_vit_base.pth vit-b_mmrsfm.pth --img-size 512
     python tools/model_converters/vit2mmrsfm.py work_dirs/mae/iter_400.pth vit_backbone.pth
+    python tools/model_converters/vit2mmrsfm.py work_dirs/mae_zero3/iter_400.pth/ vit_backbone.pth  # DeepSpeed dir
 
 The cls-token position of ``pos_embed`` is dropped, the grid resized to ``--img-size / --patch-size``
 (default: kept), and the decoder / heads / tokens dropped (printed). The output holds
 ``{'state_dict': ...}`` with backbone keys: ``backbone=dict(type='mmrsfm.ScalableViT', ...,
-init_cfg=dict(type='Pretrained', checkpoint=OUT))``.
+init_cfg=dict(type='Pretrained', checkpoint=OUT))``. A DeepSpeed (ZeRO-2/3) checkpoint directory is
+read through DeepSpeed's ``zero_to_fp32`` (the fp32 master weights; needs deepspeed installed).
 """
 import argparse
 
@@ -15,7 +17,7 @@ from mmrsfm.models.utils import convert_vit, load_checkpoint_file, save_converte
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('src', help='MAE / timm / mmrsfm checkpoint')
+    parser.add_argument('src', help='MAE / timm / mmrsfm checkpoint, or a DeepSpeed checkpoint directory')
     parser.add_argument('dst', help='output path')
     parser.add_argument('--img-size', type=int, nargs='+', help='target image size (H [W]) to resize pos_embed for')
     parser.add_argument('--patch-size', type=int, default=16, help='patch size of the model (default 16)')

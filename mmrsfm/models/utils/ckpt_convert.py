@@ -4,6 +4,7 @@ CLI wrappers live in ``tools/model_converters/``. Each function returns keys of 
 (no ``backbone.`` prefix); load with ``init_cfg=dict(type='Pretrained', checkpoint=...)`` or
 ``model.load_state_dict(..., strict=False)`` and compare the missing keys with the documented set.
 """
+import os
 import pickle
 import re
 from typing import Dict, Optional, Sequence
@@ -39,10 +40,31 @@ def strip_prefixes(key: str, prefixes: Sequence[str] = ('module.', 'backbone.'),
     return key
 
 
+def load_deepspeed_checkpoint(path: str) -> dict:
+    """``{'state_dict': fp32 weights}`` of a DeepSpeed ZeRO-2/3 checkpoint directory, as mmengine's
+    ``DeepSpeedStrategy`` writes it (``work_dir/iter_N.pth/`` holding ``*_model_states.pt`` and the
+    ``*_optim_states.pt`` shards). The fp32 master weights are gathered from the optimizer shards with
+    DeepSpeed's own ``zero_to_fp32``; frozen parameters (kept only in the engine's bf16/fp16 copy) are
+    cast to fp32 too."""
+    try:
+        from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
+    except ImportError as e:
+        raise SystemExit(f'{path} is a directory (a DeepSpeed checkpoint?); reading it needs '
+                         f'`pip install deepspeed`') from e
+    path = path.rstrip('/')
+    if not any(f.endswith('model_states.pt') for f in os.listdir(path)):
+        raise SystemExit(f'{path}: a directory without *_model_states.pt files, so not a DeepSpeed checkpoint')
+    state_dict = get_fp32_state_dict_from_zero_checkpoint(os.path.dirname(path), tag=os.path.basename(path))
+    return {'state_dict': {k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()}}
+
+
 def load_checkpoint_file(path: str, trust: bool = False) -> dict:
     """``torch.load`` a checkpoint to the CPU for conversion. Official releases are plain tensors in a
     dict, so ``weights_only`` loading is the default; files that also pickle other objects (training
-    args, optimiser classes) need ``trust=True`` and the error says so, naming the file."""
+    args, optimiser classes) need ``trust=True`` and the error says so, naming the file. A directory
+    is read as a DeepSpeed checkpoint (:func:`load_deepspeed_checkpoint`)."""
+    if os.path.isdir(path):
+        return load_deepspeed_checkpoint(path)
     try:
         return torch.load(path, map_location='cpu', weights_only=not trust)
     except pickle.UnpicklingError as e:

@@ -1,6 +1,6 @@
-# Unlabelled optical images for MAE pretraining: every image directly under
-# {data_root}/{data_prefix.opt} (e.g. MillionAID flattened into one folder), short side resized to
-# 256, one random 224 crop + flips (mmrsfm.MultiModalImageFolder with a single modality).
+# Unlabelled optical images for MAE pretraining: every image under {data_root}/{data_prefix.opt},
+# subfolders included (MillionAID as released: images/train/<category tree>/*.jpg and images/test/),
+# short side resized to 256, one random 224 crop + flips (mmrsfm.MultiModalImageFolder, one modality).
 data_root = 'data/millionaid/'
 crop_size = (224, 224)
 train_pipeline = [
@@ -14,5 +14,5 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='mmrsfm.MultiModalImageFolder', data_root=data_root, modalities=('opt', ),
+    dataset=dict(type='mmrsfm.MultiModalImageFolder', data_root=data_root, modalities=('opt', ), recursive=True,
                  data_prefix=dict(opt='images/'), pipeline=train_pipeline))

@@ -1,8 +1,8 @@
-# Unlabelled Sentinel-2 L1C GeoTIFFs for SpectralGPT pretraining: a flat folder data/s2/images/*.tif of
+# Unlabelled Sentinel-2 L1C GeoTIFFs for SpectralGPT pretraining: data/s2/images/**/*.tif (subfolders too) of
 # 13-band images whose bands are described (B01 ... B12, B8A; files without band descriptions: add
-# band_names=[...] to LoadMultiBandImage), e.g. fMoW-Sentinel or BigEarthNet-S2 patches flattened into one
-# folder. B10 (cirrus) is dropped, giving the 12 bands in SpectralGPT's order; nodata pixels take the band
-# mean. Augmentation as the official: RandomResizedCrop(scale=(0.2, 1), bicubic) + horizontal flip.
+# band_names=[...] to LoadMultiBandImage), e.g. fMoW-Sentinel's train/<category>/<scene>/ tree or
+# BigEarthNet-S2 patches. B10 (cirrus) is dropped, giving the 12 bands in SpectralGPT's order; nodata pixels take the
+# band mean. Augmentation as the official: RandomResizedCrop(scale=(0.2, 1), bicubic) + horizontal flip.
 # Per-image per-band min-max normalisation happens in model.data_preprocessor (norm='minmax').
 dataset_type = 'mmrsfm.MultiModalImageFolder'
 data_root = 'data/s2/'
@@ -22,5 +22,6 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         modalities=('s2', ),
+        recursive=True,
         data_prefix=dict(s2='images/'),
         pipeline=train_pipeline))

@@ -40,7 +40,7 @@ from ..layers.patch_embed import PatchEmbed, adapt_stem_bands
 from ..layers.pos_embed import resize_flat_square_pos_embed, resize_pos_embed
 from ..layers.selective_scan import causal_conv1d, selective_scan
 from ..utils.arch import parse_arch
-from ..utils.layerwise import columnar_layer_depth, freeze
+from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 PATH_TYPES = ('forward', 'forward_reverse_mean', 'forward_reverse_gate', 'forward_reverse_shuffle_gate',
               'forward_reverse_shuffle_mean')
@@ -228,10 +228,7 @@ class RSMamba(BaseModule):
             raise ValueError(f"path_type '{path_type}' is not one of {PATH_TYPES}")
         self.path_type = path_type
         out_indices = range(depth) if out_indices is None else out_indices
-        for i in out_indices:
-            if not -depth <= i < depth:
-                raise ValueError(f'out_indices {tuple(out_indices)}: {i} is not a layer of {depth}')
-        self.out_indices = tuple(sorted({i % depth for i in out_indices}))  # a new tuple: caller's untouched
+        self.out_indices = check_out_indices(out_indices, depth, 'layer')
         self.final_norm, self.frozen_stages, self.with_cp = final_norm, frozen_stages, with_cp
         factory = dict(device=device, dtype=dtype)
 

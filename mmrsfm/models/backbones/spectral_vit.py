@@ -45,7 +45,7 @@ from ..layers.attention import SplitQKVAttention, resize_rel_pos
 from ..layers.mlp import Mlp
 from ..layers.pos_embed import resize_pos_embed, split_square_pos_embed
 from ..utils.arch import parse_arch
-from ..utils.layerwise import columnar_layer_depth, freeze
+from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 #: Defaults of the official deconvolution pyramid (SegMunich/OSCD ``conv0..conv3``): output channels,
 #: 1x1-conv channels, upsampling factors of the stride-``patch_size`` map, GroupNorm groups, dropout.
@@ -275,10 +275,7 @@ class SpectralGPT(BaseModule):
             raise ValueError(f"out_type must be 'pyramid' or 'featmap', got {out_type!r}")
         if spectral_fusion not in ('linear', 'mean'):
             raise ValueError(f"spectral_fusion must be 'linear' or 'mean', got {spectral_fusion!r}")
-        for i in out_indices:
-            if not -depth <= i < depth:
-                raise ValueError(f'out_indices {tuple(out_indices)}: {i} is not a block of {depth}')
-        self.out_indices = tuple(sorted({i % depth for i in out_indices}))
+        self.out_indices = check_out_indices(out_indices, depth)
         if out_type == 'pyramid' and len(self.out_indices) != 1:
             raise ValueError(f"out_type='pyramid' builds the pyramid from one block; got out_indices="
                              f"{tuple(out_indices)} (use out_type='featmap' for several blocks)")

@@ -27,7 +27,7 @@ from ..layers.mlp import Mlp
 from ..layers.patch_embed import PatchEmbed
 from ..layers.pos_embed import resize_pos_embed_grid, split_square_pos_embed
 from ..utils.arch import parse_arch
-from ..utils.layerwise import columnar_layer_depth, freeze
+from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 
 class TransformerBlock(nn.Module):
@@ -167,10 +167,7 @@ class ScalableViT(BaseModule):
         self.arch_settings = parse_arch(arch, self.arch_zoo, self.essential_keys)
         dim, depth = self.arch_settings['embed_dims'], self.arch_settings['num_layers']
         self.embed_dims, self.num_layers = dim, depth
-        for i in out_indices:
-            if not -depth <= i < depth:
-                raise ValueError(f'out_indices {tuple(out_indices)}: {i} is not a block of {depth}')
-        self.out_indices = tuple(sorted({i % depth for i in out_indices}))  # a new tuple: caller's untouched
+        self.out_indices = check_out_indices(out_indices, depth)
         if global_attn_indexes is None:
             global_attn_indexes = [k * depth // 4 - 1 for k in range(1, 5)] if depth >= 4 else [depth - 1]
         self.global_attn_indexes = tuple(sorted({i % depth for i in global_attn_indexes}))

@@ -34,7 +34,7 @@ from torch import nn
 from mmrsfm.registry import MODELS
 from ..backbones.vit import TransformerBlock
 from ..layers.pos_embed import resize_pos_embed_grid
-from ..utils.masking import random_masking, unshuffle
+from ..utils.masking import normalize_patches, random_masking, unshuffle
 
 
 def sincos_2d_pos_embed(embed_dims: int, grid: Tuple[int, int], temperature: float = 10000.) -> torch.Tensor:
@@ -213,11 +213,7 @@ class MAEPretrainer(BaseModel):
     def target(self, imgs: torch.Tensor) -> torch.Tensor:
         """(B, L, ph * pw * C) patch pixels, per-patch normalised when ``norm_pix_loss``."""
         target = patchify(imgs, self.patch_size)
-        if self.norm_pix_loss:
-            mean = target.mean(dim=-1, keepdim=True)
-            var = target.var(dim=-1, keepdim=True)  # unbiased, as MAE
-            target = (target - mean) / (var + 1.e-6)**.5
-        return target
+        return normalize_patches(target) if self.norm_pix_loss else target
 
     def reconstruct(self, imgs: torch.Tensor, generator: Optional[torch.Generator] = None
                     ) -> Dict[str, torch.Tensor]:

@@ -41,7 +41,7 @@ from torch import nn
 from mmrsfm.registry import MODELS
 from ..backbones.spectral_vit import SpectralBlock, resize_sep_pos_embed_on_load, sep_pos_embed
 from ..utils.band_norm import minmax_per_band
-from ..utils.masking import random_masking, unshuffle
+from ..utils.masking import normalize_patches, random_masking, unshuffle
 
 
 @MODELS.register_module()
@@ -198,8 +198,7 @@ class SpectralMAE(BaseModel):
         target_sum = target.view(b, num_groups, length // num_groups, pdim).sum(1)
         pred_sum = pred.view(b, num_groups, length // num_groups, pdim).sum(1)
         if self.norm_pix_loss:
-            mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
-            target = (target - mean) / (var + 1e-6)**0.5
+            target = normalize_patches(target)
         per_token = ((pred - target)**2).mean(-1)  # (B, L)
         loss_masked = (per_token * mask).sum() / mask.sum().clamp_min(1)
         loss_sum = ((pred_sum - target_sum)**2).mean()

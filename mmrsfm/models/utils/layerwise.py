@@ -1,8 +1,17 @@
-"""Per-layer helpers shared by the plain (columnar) backbones: layer ids for layer-wise lr decay and
-freezing of leading stages."""
+"""Per-layer helpers shared by the plain (columnar) backbones: output layer indices, layer ids for
+layer-wise lr decay and freezing of leading stages."""
 from typing import Sequence, Tuple, Union
 
 from torch import nn
+
+
+def check_out_indices(out_indices: Sequence[int], depth: int, unit: str = 'block') -> Tuple[int, ...]:
+    """``out_indices`` as sorted, unique, non-negative indices of ``depth`` layers (negative ones count
+    from the end); an index outside the ``depth`` layers (called ``unit`` in the error) is an error."""
+    for i in out_indices:
+        if not -depth <= i < depth:
+            raise ValueError(f'out_indices {tuple(out_indices)}: {i} is not a {unit} of {depth}')
+    return tuple(sorted({i % depth for i in out_indices}))  # a new tuple: the caller's stays untouched
 
 
 def columnar_layer_depth(param_name: str, prefix: str, num_layers: int,

@@ -1,4 +1,5 @@
-"""MAE-style per-sample random token masking, shared by the masked-image-modelling pretrainers."""
+"""MAE-style per-sample random token masking and patch-target normalisation, shared by the
+masked-image-modelling pretrainers."""
 from typing import Optional, Tuple
 
 import torch
@@ -48,3 +49,10 @@ def unshuffle(tokens: torch.Tensor, mask_token: torch.Tensor, ids_restore: torch
     fill = mask_token.to(tokens.dtype).expand(b, ids_restore.shape[1] - keep, c)
     full = torch.cat([tokens, fill], dim=1)
     return full.gather(1, ids_restore[..., None].expand(-1, -1, c))
+
+
+def normalize_patches(target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Each patch (last dim) minus its mean, over sqrt(unbiased variance + ``eps``): MAE's
+    ``norm_pix_loss`` target."""
+    mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
+    return (target - mean) / (var + eps)**0.5

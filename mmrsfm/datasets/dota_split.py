@@ -37,9 +37,17 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from .synthetic.rotated_det import DOTA_V2_CLASSES
+from .file_checks import IMG_EXTENSIONS
 
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+#: The 18 DOTA v2.0 categories as spelled in its label files, in the order of mmrotate's
+#: ``DOTAv2Dataset`` (its label indices): DOTA v1.0's 15, then container-crane (v1.5), airport and
+#: helipad (v2.0). Source: the category list of the DOTA release page
+#: (https://captain-whu.github.io/DOTA/dataset.html) and Ding et al., "Object Detection in Aerial
+#: Images: A Large-Scale Benchmark and Challenges", TPAMI 2021.
+DOTA_V2_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
+                   'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
+                   'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter',
+                   'container-crane', 'airport', 'helipad')
 _HEADER = re.compile(r'^(\w+):(.*)$')
 _PATCH_NAME = re.compile(r'^(?P<image>.+)__(?P<rate>\d+(?:\.\d+)?)__(?P<x>\d+)___(?P<y>\d+)$')
 

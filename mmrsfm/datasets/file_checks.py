@@ -11,8 +11,23 @@ import numpy as np
 from mmengine.logging import print_log
 
 
+#: Image file extensions every folder-scanning reader here accepts (compared lower-cased).
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+
+
 class DatasetFormatError(ValueError):
     """A dataset file does not match the format it claims; the message names the file and the fix."""
+
+
+def missing_image(path: str) -> FileNotFoundError:
+    """The error of every image reader here for a file that does not exist."""
+    return FileNotFoundError(f"image '{path}' does not exist")
+
+
+def unreadable_image(path: str, reason: str) -> DatasetFormatError:
+    """The error of every image reader here for a file that exists but cannot be decoded."""
+    return DatasetFormatError(f"'{path}' is not a readable image ({reason}). Fix: re-extract or re-download "
+                              f'this file from the official release (or re-export it, if you made it).')
 
 
 def image_size(path: str) -> Tuple[int, int]:
@@ -24,24 +39,22 @@ def image_size(path: str) -> Tuple[int, int]:
     """
     from PIL import Image, UnidentifiedImageError
     if not osp.isfile(path):
-        raise FileNotFoundError(f"image '{path}' does not exist")
+        raise missing_image(path)
     try:
         with Image.open(path) as img:
             width, height = img.size
     except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise DatasetFormatError(f"'{path}' is not a readable image ({e}). Fix: re-extract or re-download "
-                                 f'this file from the official release.') from e
+        raise unreadable_image(path, str(e)) from e
     return height, width
 
 
 def read_image(path: str, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
     """``cv2.imread`` that raises on a missing or corrupt file instead of returning ``None``."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f"image '{path}' does not exist")
+        raise missing_image(path)
     img = cv2.imread(path, flags)
     if img is None or img.size == 0:
-        raise DatasetFormatError(f"'{path}' cannot be decoded as an image (corrupt or truncated). Fix: "
-                                 f're-extract or re-download this file from the official release.')
+        raise unreadable_image(path, 'OpenCV cannot decode it: corrupt or truncated')
     return img
 
 

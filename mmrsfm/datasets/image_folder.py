@@ -7,8 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmrsfm.registry import DATASETS
-
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+from .file_checks import IMG_EXTENSIONS
 
 
 def _list_images(folder: str, recursive: bool = False) -> List[str]:

@@ -9,6 +9,10 @@ from mmseg.datasets import LoveDADataset
 from mmrsfm.registry import DATASETS
 from .file_checks import check_same_size, image_size
 
+#: LoveDA's classes, mask values 1..7 in this order (0 is no-data), as listed in the release's README
+#: (https://github.com/Junjue-Wang/LoveDA); spelled as mmseg's ``LoveDADataset`` names them
+#: ('agricultural' where the README says agriculture), whose metrics report them.
+LOVEDA_CLASSES = ('background', 'building', 'road', 'water', 'barren', 'forest', 'agricultural')
 
 @DATASETS.register_module()
 class LoveDAOfficialDataset(LoveDADataset):

@@ -14,7 +14,7 @@ loaders use B01, B02, B03, B04, B05, B06, B07, B8A, B11, B12 (:data:`SEGMUNICH_B
 what ``LoadMultiBandImage(band_names=SEGMUNICH_BANDS)`` assumes for undescribed files.
 The official model input pads the 10 bands to 12 with two copies of the per-pixel band mean and
 normalises each image per band by min-max (``PadBands(12, 'mean')`` +
-``MultiSpectralDataPreProcessor(norm='minmax')``; see ``configs/_base_/datasets/segmunich.py``).
+``MultiSpectralDataPreprocessor(norm='minmax')``; see ``configs/_base_/datasets/segmunich.py``).
 """
 import os.path as osp
 from typing import Dict, List, Optional, Sequence

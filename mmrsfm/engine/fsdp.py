@@ -4,7 +4,7 @@ name them as strings (``auto_wrap_policy=dict(type='mmrsfm.vit_block_auto_wrap_p
 from torch import nn
 
 from mmrsfm.registry import FUNCTIONS
-from ..models.backbones.vit import TransformerBlock
+from ..models.backbones.scalable_vit import TransformerBlock
 
 
 @FUNCTIONS.register_module()

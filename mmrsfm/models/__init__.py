@@ -1,5 +1,7 @@
-"""Models: backbones, necks, heads, losses, pretrainers, distillers and data preprocessors."""
+"""Models, one folder per kind: backbones (one file per family), necks, heads, segmentors, pretrainers,
+distillers, data preprocessors and the official-checkpoint converters."""
 from .backbones import *  # noqa: F401,F403
+from .converters import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

@@ -5,6 +5,11 @@ import os.path as osp
 
 import numpy as np
 
+from mmrsfm.datasets.file_checks import IMG_EXTENSIONS
+from mmrsfm.datasets.raster import GEOTIFF_SUFFIXES
+
+#: Image files read by OpenCV (channels in BGR order); GeoTIFFs go through rasterio (band order kept).
+OPENCV_SUFFIXES = tuple(e for e in IMG_EXTENSIONS if e not in GEOTIFF_SUFFIXES)
 #: RGB colour per change class; class 0 (no change) is never drawn.
 CHANGE_PALETTE = ((0, 0, 0), (255, 64, 64), (64, 160, 255), (255, 200, 0), (0, 200, 120), (200, 80, 255))
 
@@ -15,7 +20,7 @@ def describe_pair(img_path) -> tuple:
     the date was read by OpenCV (PNG/JPEG: blue first)."""
     first = img_path[0]
     if isinstance(first, str):
-        return osp.splitext(osp.basename(first))[0], first.lower().endswith(('.png', '.jpg', '.jpeg', '.bmp'))
+        return osp.splitext(osp.basename(first))[0], first.lower().endswith(OPENCV_SUFFIXES)
     return osp.basename(osp.dirname(osp.dirname(first[0]))), False
 
 

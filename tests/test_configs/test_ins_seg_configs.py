@@ -11,7 +11,7 @@ from mmengine.registry import init_default_scope
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/ins_seg/mask_rcnn/*.py')))
-TINY_HEAT = dict(embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
+TINY_HEAT = dict(embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
 DATASETS = {'ssdd-512x512': 1, 'whu-building-512x512': 1, 'nwpu-vhr10-1024x1024': 10}
 
 
@@ -35,7 +35,7 @@ def test_config_builds_and_runs(path):
     assert roi.bbox_head.num_classes == roi.mask_head.num_classes == num_classes
     backbone = cfg.model.backbone
     if 'rs-vheat' in name:
-        assert backbone.type == 'mmrsfm.HeatConductionNet' and backbone.arch == 'rs-base'
+        assert backbone.type == 'mmrsfm.RSvHeat' and backbone.arch == 'rs-base'
         assert cfg.model.neck.in_channels == [128, 256, 512, 1024]
         assert cfg.optim_wrapper.constructor == 'mmrsfm.LayerDecayOptimWrapperConstructor'
         assert backbone.img_size == int(re.search(r'-(\d+)x\d+\.py$', name).group(1))  # design = training size

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/rotated_det/oriented_rcnn/*.py')))
-TINY = dict(embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
+TINY = dict(embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
 
 
 def test_configs_exist():
@@ -37,7 +37,7 @@ def test_config_builds_and_runs(path):
         assert cfg.test_dataloader.dataset.ann_file == '' and cfg.test_evaluator.type == 'mmrsfm.DOTAMergeMetric'
     backbone = cfg.model.backbone
     if 'rs-vheat' in name:
-        assert backbone.type == 'mmrsfm.HeatConductionNet' and backbone.arch == 'rs-base'
+        assert backbone.type == 'mmrsfm.RSvHeat' and backbone.arch == 'rs-base'
         assert cfg.model.neck.in_channels == [128, 256, 512, 1024]
         assert cfg.optim_wrapper.constructor == 'mmrsfm.LayerDecayOptimWrapperConstructor'
         assert cfg.optim_wrapper.optimizer.type == 'AdamW'

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/upernet/*.py')))
-TINY_HEAT = dict(embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
+TINY_HEAT = dict(embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
 DATASETS = {'potsdam': ('PotsdamDataset', 6), 'loveda': ('mmrsfm.LoveDAOfficialDataset', 7)}
 
 
@@ -36,7 +36,7 @@ def test_config_builds_and_slides(path):
         assert tuple(cfg.val_dataloader.dataset.domains) == expected
     model_cfg = cfg.model
     if 'rs-vheat' in name:
-        assert model_cfg.backbone.type == 'mmrsfm.HeatConductionNet' and model_cfg.backbone.arch == 'rs-base'
+        assert model_cfg.backbone.type == 'mmrsfm.RSvHeat' and model_cfg.backbone.arch == 'rs-base'
         assert model_cfg.decode_head.in_channels == [128, 256, 512, 1024] and model_cfg.pretrained is None
         assert cfg.optim_wrapper.constructor == 'mmrsfm.LayerDecayOptimWrapperConstructor'
         model_cfg.backbone.update(arch=TINY_HEAT, img_size=64)

@@ -9,6 +9,7 @@ from mmcv.transforms import Compose
 from mmengine.registry import init_default_scope
 
 from mmrsfm.datasets import S2_BANDS, LEVIRCDDataset, OSCDDataset
+from mmrsfm.datasets.file_checks import DatasetFormatError
 from mmrsfm.datasets.synthetic import make_levircd, make_oscd
 from mmrsfm.datasets.transforms import (ApplyPerDate, LoadBiTemporalImages, LoadCDAnnotations, PackCDInputs,
                                         RandomRotate90)
@@ -199,12 +200,12 @@ def test_corrupted_images_are_named(levir_copy, oscd, tmp_path):
     a = osp.join(levir_copy, 'train/A/train_1.png')
     with open(a, 'wb') as f:
         f.write(b'\x89PNG not really')
-    with pytest.raises(ValueError, match=rf"cannot decode image '{a}'"):
+    with pytest.raises(DatasetFormatError, match=rf"'{a}' is not a readable image"):
         levir_ds(levir_copy)[0]
     bad_tif = str(tmp_path / 'B02.tif')
     with open(bad_tif, 'wb') as f:
         f.write(b'II*\x00garbage')
-    with pytest.raises(ValueError, match=rf"cannot read GeoTIFF '{bad_tif}'"):
+    with pytest.raises(DatasetFormatError, match=rf"'{bad_tif}' is not a readable image \(GDAL: "):
         LoadBiTemporalImages()(dict(img_path=([bad_tif], [bad_tif])))
 
 

@@ -205,6 +205,35 @@ def test_bitemporal_multiband_pairs_by_name(tmp_path, shuffled_tif):
     assert not out['valid_mask'][7, 7] and not out['valid_mask'][0, 0] and out['valid_mask'][10, 10]
 
 
+def _error(loader, img_path) -> Exception:
+    with pytest.raises(Exception) as err:
+        loader(dict(img_path=img_path))
+    return err.value
+
+
+def test_single_and_bitemporal_loaders_report_a_bad_file_alike(tmp_path, shuffled_tif):
+    """One reader (mmrsfm.datasets.raster): the same file gives the same error, whichever loader reads it."""
+    from mmrsfm.datasets.file_checks import DatasetFormatError
+    from mmrsfm.datasets.transforms import LoadBiTemporalImages
+    corrupt, missing = str(tmp_path / 'corrupt.tif'), str(tmp_path / 'missing.tif')
+    with open(corrupt, 'wb') as f:
+        f.write(b'II*\x00garbage')
+    single = TRANSFORMS.build(dict(type='mmrsfm.LoadMultiBandImage'))
+    pair = TRANSFORMS.build(dict(type='mmrsfm.LoadBiTemporalMultiBandImages'))
+    for path, kind, text in ((corrupt, DatasetFormatError, f"'{corrupt}' is not a readable image (GDAL: "),
+                             (missing, FileNotFoundError, f"image '{missing}' does not exist")):
+        errors = [_error(single, path), _error(pair, (path, path)), _error(LoadBiTemporalImages(), (path, path)),
+                  _error(LoadBiTemporalImages(), ([path], [path]))]  # one date as a list of band files
+        assert all(type(e) is kind for e in errors), errors
+        assert len({str(e) for e in errors}) == 1 and str(errors[0]).startswith(text)
+    # band selection by name: the same message, naming the bands the file has
+    path, _ = shuffled_tif
+    wanted = dict(bands=['B01', 'B13'])
+    errors = [_error(TRANSFORMS.build(dict(type='mmrsfm.LoadMultiBandImage', **wanted)), path),
+              _error(TRANSFORMS.build(dict(type='mmrsfm.LoadBiTemporalMultiBandImages', **wanted)), (path, path))]
+    assert len({str(e) for e in errors}) == 1 and "no band(s) ['B13']; its bands are [" in str(errors[0])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Data preprocessors
 
@@ -224,7 +253,7 @@ def test_minmax_preprocessor_pads_images_and_labels():
     torch.manual_seed(0)
     imgs = [torch.rand(12, 30, 27) * 4000 + 100, torch.rand(12, 30, 27) * 100]
     labels = [torch.randint(0, 13, (30, 27)) for _ in imgs]
-    pre = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreProcessor', norm='minmax', num_bands=12,
+    pre = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreprocessor', norm='minmax', num_bands=12,
                             size_divisor=8))
     out = pre(dict(inputs=imgs, data_samples=_samples(labels)), training=True)
     x = out['inputs']
@@ -243,14 +272,14 @@ def test_mean_std_matches_mmseg_for_n_bands_and_plain_batches_work():
     from mmseg.models.data_preprocessor import SegDataPreProcessor
     mean, std = list(range(100, 1400, 100)), list(range(10, 140, 10))  # 13 bands
     imgs = [torch.rand(13, 16, 16) * 1000 for _ in range(2)]
-    ours = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreProcessor', mean=mean, std=std, size=(16, 16)))
+    ours = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreprocessor', mean=mean, std=std, size=(16, 16)))
     ref = SegDataPreProcessor(mean=mean, std=std, size=(16, 16))
     labels = [torch.zeros(16, 16).long()] * 2
     a = ours(dict(inputs=imgs, data_samples=_samples(labels)), True)['inputs']
     b = ref(dict(inputs=imgs, data_samples=_samples(labels)), True)['inputs']
     torch.testing.assert_close(a, b)
     # pretraining: images only, as a list or one tensor, padded to size_divisor
-    pre = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreProcessor', norm='minmax', size_divisor=8))
+    pre = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreprocessor', norm='minmax', size_divisor=8))
     out = pre(dict(inputs=[torch.rand(12, 13, 13)] * 2), training=True)
     assert out['inputs'].shape == (2, 12, 16, 16) and out['data_samples'] is None
     assert pre(dict(inputs=torch.rand(2, 12, 16, 16)), training=False)['inputs'].shape == (2, 12, 16, 16)

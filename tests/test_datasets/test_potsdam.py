@@ -124,8 +124,8 @@ def test_label_of_another_size_is_an_error_naming_both_files(release, tmp_path):
     make_potsdam(src, num_train=1, num_val=1, size=96, seed=3)
     tile = POTSDAM_SPLITS['train'][0]
     label = osp.join(src, '5_Labels_all_noBoundary', f'top_potsdam_{tile}_label_noBoundary.tif')
-    from mmrsfm.datasets.synthetic.semseg import _write_geotiff
-    _write_geotiff(label, _read_tif(label)[:, :95])  # a 6000x5999-style off-by-one tile
+    from mmrsfm.datasets.synthetic.semseg import _write_potsdam_tif
+    _write_potsdam_tif(label, _read_tif(label)[:, :95])  # a 6000x5999-style off-by-one tile
     with pytest.raises(DatasetFormatError, match=rf"top_potsdam_{tile}_RGB.tif' is 96x96 \(HxW\) but its label "
                                                  rf"'.*top_potsdam_{tile}_label_noBoundary.tif' is 96x95"):
         convert_potsdam(src, str(tmp_path / 'out'), crop_size=64)
@@ -138,7 +138,7 @@ def test_corrupt_tile_is_an_error_naming_it(tmp_path):
     image = osp.join(src, '2_Ortho_RGB', f'top_potsdam_{tile}_RGB.tif')
     with open(image, 'wb') as f:
         f.write(b'II*\x00truncated')
-    with pytest.raises(DatasetFormatError, match=rf"cannot read Potsdam tile '.*top_potsdam_{tile}_RGB.tif'"):
+    with pytest.raises(DatasetFormatError, match=rf"'.*top_potsdam_{tile}_RGB.tif' is not a readable image"):
         convert_potsdam(src, str(tmp_path / 'out'), crop_size=64)
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmrsfm.datasets.synthetic import DOTA_V2_CLASSES, make_dota, rotated_rect_corners
+from mmrsfm.datasets.dota_split import DOTA_V2_CLASSES
+from mmrsfm.datasets.synthetic import make_dota, rotated_rect_corners
 
 
 def test_corners_are_clockwise_and_sized():
@@ -68,7 +69,8 @@ def test_coco_instances_read_with_mmdet(tmp_path):
 
 
 def test_dior_r_layout_reads_with_mmrotate(tmp_path):
-    from mmrsfm.datasets.synthetic import DIOR_R_CLASSES, make_dior_r
+    from mmrsfm.datasets.dior_r import DIOR_R_CLASSES
+    from mmrsfm.datasets.synthetic import make_dior_r
     sets = make_dior_r(str(tmp_path), num_train=3, num_val=2, num_test=2, size=64,
                        classes=('airplane', 'expressway-service-area'), max_objects=6, seed=1)
     assert sorted(os.listdir(tmp_path)) == ['Annotations', 'ImageSets', 'JPEGImages-test', 'JPEGImages-trainval']
@@ -91,3 +93,40 @@ def test_dior_r_layout_reads_with_mmrotate(tmp_path):
     assert '<name>Expressway-Service-area</name>' in xmls  # spelled as released; mmrotate lower-cases it
     inst = ds.get_data_info(0)['instances'][0]
     assert len(inst['bbox']) == 8 and inst['ignore_flag'] == 0
+
+
+def test_dataset_facts_match_the_toolboxes():
+    from mmrotate.datasets import DIORDataset, DOTAv2Dataset
+    from mmseg.datasets import LoveDADataset
+
+    from mmrsfm.datasets.dior_r import DIOR_R_CLASSES
+    from mmrsfm.datasets.loveda_official import LOVEDA_CLASSES
+    assert DOTA_V2_CLASSES == tuple(DOTAv2Dataset.METAINFO['classes'])  # indices of mmrotate's labels
+    assert DIOR_R_CLASSES == tuple(DIORDataset.METAINFO['classes'])
+    assert LOVEDA_CLASSES == tuple(LoveDADataset.METAINFO['classes'])
+
+
+def test_real_code_never_imports_the_synthetic_writers():
+    """Dataset facts flow from the dataset modules into the writers, never back."""
+    import ast
+
+    import mmrsfm
+    root = osp.dirname(mmrsfm.__file__)
+    offenders = []
+    for folder, _, files in os.walk(root):
+        if osp.join('datasets', 'synthetic') in folder:
+            continue
+        for name in (f for f in files if f.endswith('.py')):
+            path = osp.join(folder, name)
+            with open(path) as f:
+                tree = ast.parse(f.read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    dotted = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):  # `from .synthetic.x import y`, `from . import synthetic`
+                    dotted = [f'{node.module or ""}.{a.name}' for a in node.names]
+                else:
+                    continue
+                if any('synthetic' in d.split('.') for d in dotted):
+                    offenders.append(f'{osp.relpath(path, root)}:{node.lineno}')
+    assert not offenders, offenders

@@ -52,7 +52,7 @@ def test_backbone_mismatch_names_field():
 
 def test_backbone_declaring_several_stems():
     model = TinyModel(in_channels=3)
-    model.backbone.input_bands = (1, 3)  # e.g. HeatConductionNet with dict(opt=3, sar=1)
+    model.backbone.input_bands = (1, 3)  # e.g. RSvHeat with dict(opt=3, sar=1)
     _hooked(model)
     model.backbone(torch.zeros(1, 3, 8, 8))  # accepted without a stem-specific conv check
     with pytest.raises(ValueError, match=r'in_channels=1 or 3 \(its stems\) but received 4-band'):

@@ -3,9 +3,9 @@ from mmengine.model import BaseModel
 from mmengine.optim import build_optim_wrapper
 from torch import nn
 
-from mmrsfm.models import HeatConductionNet
+from mmrsfm.models import RSvHeat
 
-ARCH = dict(embed_dim=16, depths=(1, 1, 2, 1), post_norm=True, layer_scale=1e-5, spatial_correction=True)
+ARCH = dict(embed_dims=16, depths=(1, 1, 2, 1), post_norm=True, layer_scale=1e-5, spatial_correction=True)
 
 
 class Detector(BaseModel):
@@ -13,7 +13,7 @@ class Detector(BaseModel):
 
     def __init__(self):
         super().__init__()
-        self.backbone = HeatConductionNet(ARCH, img_size=32)
+        self.backbone = RSvHeat(ARCH, img_size=32)
         self.head = nn.Linear(128, 2)
 
     def forward(self, *args, **kwargs):

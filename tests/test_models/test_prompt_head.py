@@ -5,7 +5,8 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
-from mmrsfm.models.heads import SamMaskDecoder, SamPositionalEmbedding, convert_sam_decoder
+from mmrsfm.models.converters import convert_sam_decoder
+from mmrsfm.models.heads import SamMaskDecoder, SamPositionalEmbedding
 
 # Every HF `facebook/sam-vit-base` mask_decoder.* tensor shape, by name pattern (i = block or MLP index).
 HF_DECODER_SHAPES = {
@@ -68,7 +69,8 @@ def test_decoder_matches_official_segment_anything():
     official = {f'mask_decoder.{k}': v for k, v in ref.state_dict().items()}
     official['prompt_encoder.pe_layer.positional_encoding_gaussian_matrix'] = ref_pe.positional_encoding_gaussian_matrix
     official['prompt_encoder.no_mask_embed.weight'] = torch.randn(1, 32)
-    converted = convert_sam_decoder(official, prefix='')
+    converted, dropped = convert_sam_decoder(official, prefix='')
+    assert dropped == []  # the decoder, its positional encoding and no_mask_embed: all used
     ours, pe = SamMaskDecoder(dim=32, num_heads=4, mlp_dim=64, eps=1e-5), SamPositionalEmbedding(32)
     ours.load_state_dict({k[len('mask_decoder.'):]: v for k, v in converted.items() if k.startswith('mask_')})
     pe.load_state_dict({'positional_embedding': converted['pos_embed.positional_embedding']})
@@ -86,7 +88,10 @@ def test_decoder_matches_official_segment_anything():
     official = {f'prompt_encoder.{k}': v for k, v in encoder.state_dict().items()}
     official.update({f'mask_decoder.{k}': v for k, v in ref.state_dict().items()})
     head = tiny_head(box_prompt=True)
-    head.load_state_dict(convert_sam_decoder(official, prefix=''), strict=False)
+    converted, dropped = convert_sam_decoder(official, prefix='')
+    head.load_state_dict(converted, strict=False)
+    assert dropped == sorted(f'prompt_encoder.{k}' for k in encoder.state_dict() if not k.startswith((
+        'pe_layer.', 'no_mask_embed.', 'point_embeddings.2.', 'point_embeddings.3.')))
     boxes = torch.tensor([[3., 5., 60., 90.], [0., 0., 111., 95.]])
     torch.testing.assert_close(head.box_prompts(boxes, (96, 112)), encoder._embed_boxes(boxes))
 

@@ -12,10 +12,10 @@ from torch import nn
 from mmrsfm.models import BiTemporalDataPreprocessor, BiTemporalFusion
 from mmrsfm.registry import MODELS
 
-TINY_HEAT = dict(embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
+TINY_HEAT = dict(embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
 BACKBONES = {
     'resnet': dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8),
-    'vheat': dict(type='mmrsfm.HeatConductionNet', arch=TINY_HEAT, img_size=32),
+    'vheat': dict(type='mmrsfm.RSvHeat', arch=TINY_HEAT, img_size=32),
 }
 WIDTHS = dict(resnet=[8, 16, 32, 64], vheat=[16, 32, 64, 128])
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmrsfm.models.backbones.vit import ScalableViT
+from mmrsfm.models.backbones.scalable_vit import ScalableViT
 from mmrsfm.models.necks.simple_fpn import SimpleFPN
 from mmrsfm.registry import MODELS
 

@@ -1,6 +1,7 @@
 """SpectralMAE: patch layout, the official multi-target loss by hand, masking, training, progressive
 resizing of the position embeddings."""
 import itertools
+import warnings
 
 import pytest
 import torch
@@ -37,29 +38,30 @@ def test_patchify_layout_and_inverse():
 def test_loss_matches_hand_computed_value():
     model = build(spectral_sum_weight=0.5)
     g = torch.Generator().manual_seed(0)
-    b, t, hw, dim = 2, 3, 2, 4
-    target = torch.randint(-3, 4, (b, t * hw, dim), generator=g).float()
+    b, t, hw, dim = 2, 2, 2, 3 * 8 * 8  # 6 bands = 2 groups of 3, a 1 x 2 grid of 8 x 8 patches
+    imgs = torch.randint(-3, 4, (b, 6, 8, 16), generator=g).float()
+    target = model.patchify(imgs)  # (B, t * hw, dim), layout checked above
     pred = torch.randint(-3, 4, (b, t * hw, dim), generator=g).float()
-    mask = torch.tensor([[1., 0, 1, 1, 0, 0], [0, 1, 0, 0, 0, 1]])
-    # Written out element by element from the official forward_loss.
+    mask = torch.tensor([[1., 0, 1, 1], [0, 1, 0, 0]])
+    # Written out token by token from the official forward_loss.
     masked_sum, n_masked = 0.0, 0
     for bi, li in itertools.product(range(b), range(t * hw)):
         if mask[bi, li]:
-            masked_sum += sum((pred[bi, li, d] - target[bi, li, d]).item()**2 for d in range(dim)) / dim
+            masked_sum += ((pred[bi, li] - target[bi, li])**2).sum().item() / dim
             n_masked += 1
     sum_err = 0.0
-    for bi, s, d in itertools.product(range(b), range(hw), range(dim)):
-        ps = sum(pred[bi, g_ * hw + s, d].item() for g_ in range(t))  # token order is group-major
-        ts = sum(target[bi, g_ * hw + s, d].item() for g_ in range(t))
-        sum_err += (ps - ts)**2
-    losses = model.reconstruction_loss(target, pred, mask, num_groups=t)
+    for bi, s in itertools.product(range(b), range(hw)):
+        ps = sum(pred[bi, g_ * hw + s] for g_ in range(t))  # token order is group-major
+        ts = sum(target[bi, g_ * hw + s] for g_ in range(t))
+        sum_err += ((ps - ts)**2).sum().item()
+    losses = model.forward_loss(imgs, pred, mask)
     assert losses['loss_masked'].item() == pytest.approx(masked_sum / n_masked, rel=1e-6)
     assert losses['loss_spectral_sum'].item() == pytest.approx(0.5 * sum_err / (b * hw * dim), rel=1e-6)
     # norm_pix_loss normalises the masked-token target only (the group sums use raw patches, as official).
     model.norm_pix_loss = True
     normed = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
     want = (((pred - normed)**2).mean(-1) * mask).sum() / mask.sum()
-    losses_n = model.reconstruction_loss(target, pred, mask, num_groups=t)
+    losses_n = model.forward_loss(imgs, pred, mask)
     assert losses_n['loss_masked'].item() == pytest.approx(want.item(), rel=1e-6)
     assert losses_n['loss_spectral_sum'].item() == pytest.approx(losses['loss_spectral_sum'].item(), rel=1e-6)
 
@@ -69,10 +71,18 @@ def test_masking_band_padding_and_predict_shapes():
     x = torch.rand(2, 10, 48, 40)  # 10 bands -> 12 (4 groups); 6 x 5 grid; 120 tokens
     with torch.no_grad():
         latent, mask, _, size = model.forward_encoder(model.backbone.pad_bands(x))
-        recon, mask_p = model([x[0], x[1]], mode='predict')  # a list of samples is stacked
+        torch.manual_seed(0)
+        out = model([x[0], x[1]], mode='predict')  # a list of samples is stacked
+        torch.manual_seed(0)
+        raw = model(x, mode='tensor')
     assert size == (4, 6, 5) and latent.shape == (2, 12, 32)
     assert mask.sum(1).tolist() == [108, 108]
-    assert recon.shape == x.shape and mask_p.shape == (2, 120)
+    assert len(out) == 2 and all(o.pred.shape == o.target.shape == o.mask.shape == x.shape[1:] for o in out)
+    torch.testing.assert_close(out[1].target, x[1])  # the padded bands are cropped away
+    # 108 of 120 tokens masked; the two padded bands of the last group are cropped from the mask too.
+    assert out[0].mask.sum().item() == 108 * 8 * 8 * 3 - (out[0].mask[9].sum().item() * 2)
+    assert raw.shape == (2, 120, 3 * 8 * 8)
+    torch.testing.assert_close(model.unpatchify(raw, size)[:, :10], torch.stack([o.pred for o in out]))
     with pytest.raises(ValueError, match=r'\(B, bands, H, W\)'):
         model(torch.rand(10, 48, 40))
 
@@ -124,3 +134,17 @@ def test_progressive_training_interpolates_position_embeddings(tmp_path):
         b = stage2(x)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+def test_deprecated_preprocessor_spelling_builds_and_warns_once():
+    """The shipped config's preprocessor is spelled MultiSpectralDataPreprocessor; the v0.1 spelling
+    still builds the same class for one release."""
+    from mmrsfm.models.data_preprocessors import multispectral
+    multispectral.MultiSpectralDataPreProcessor._warned = False
+    with pytest.warns(FutureWarning, match="use 'MultiSpectralDataPreprocessor'"):
+        old = MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreProcessor', norm='minmax', num_bands=12))
+    assert isinstance(old, multispectral.MultiSpectralDataPreprocessor) and old.num_bands == 12
+    with warnings.catch_warnings():
+        warnings.filterwarnings('error', message='.*MultiSpectralDataPreProcessor')
+        MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreProcessor', norm='minmax'))  # once per process
+        MODELS.build(dict(type='mmrsfm.MultiSpectralDataPreprocessor', norm='minmax'))

@@ -1,6 +1,7 @@
 """Official SpectralGPT key layout -> SpectralGPT / SpectralMAE, checked against an independent
 functional forward that follows the official code (``models_mae_spectral.py``, ``util/video_vit.py``,
-SegMunich ``models_vit_tensor_CD_2.py``; REFERENCE §3) and reads the official keys directly."""
+SegMunich ``models_vit_tensor_CD_2.py`` in danfenghong/IEEE_TPAMI_SpectralGPT) and reads the official
+keys directly."""
 import argparse
 import os.path as osp
 import runpy
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from mmrsfm.models import SpectralGPT, SpectralMAE
-from mmrsfm.models.utils import convert_spectralgpt
+from mmrsfm.models.converters import convert_spectralgpt
 from conftest import REPO, SINGLE_THREAD, run_tool
 
 DIM, DEPTH, HEADS = 32, 2, 2
@@ -21,7 +22,8 @@ TINY = dict(embed_dims=DIM, num_layers=DEPTH, num_heads=HEADS, feedforward_chann
 
 
 def official_state(g, grid=4, groups=4):
-    """Random tensors with the official MAE key names and shapes (REFERENCE §3.4)."""
+    """Random tensors with the official MAE key names and shapes (``MaskedAutoencoderViT`` of
+    ``models_mae_spectral.py``)."""
     r = lambda *s: torch.randn(*s, generator=g) * 0.2  # noqa: E731
 
     def block(p, c):
@@ -137,7 +139,9 @@ def ref_mae(imgs, sd, mask_ratio, seed):
 def test_encoder_matches_official_forward_after_strict_load():
     sd = official_state(torch.Generator().manual_seed(0))
     model = SpectralGPT(arch=TINY, img_size=32, out_type='featmap', spectral_fusion='mean', final_norm=True).eval()
-    model.load_state_dict(convert_spectralgpt({'model': sd}))  # strict
+    converted, dropped = convert_spectralgpt({'model': sd})
+    model.load_state_dict(converted)  # strict
+    assert dropped == sorted(k for k in sd if k.startswith(('decoder', 'mask_token')))
     imgs = torch.randn(2, BANDS, 32, 32)
     x = ref_patch_tokens(imgs, sd)
     n, t, hw, c = x.shape
@@ -164,8 +168,8 @@ def test_pyramid_matches_official_segmunich_head():
             head.update({f'conv{i}.3.weight': torch.randn(mc, oc, s, s, generator=g) * 0.2,
                          f'conv{i}.3.bias': torch.randn(oc, generator=g) * 0.2})
     model = SpectralGPT(arch=TINY, img_size=32, pyramid_cfg=dict(channels=chans, mid_channels=mids, norm_groups=4))
-    converted = convert_spectralgpt({'model': {**sd, **head}})  # the downstream head keys are dropped
-    assert not any(k.startswith(('fc.', 'conv')) for k in converted)
+    converted, dropped = convert_spectralgpt({'model': {**sd, **head}})  # the downstream head keys are dropped
+    assert not any(k.startswith(('fc.', 'conv')) for k in converted) and set(head) <= set(dropped)
     # Our fusion/pyramid names differ from SegMunich's (no fine-tuned weights were released): map by hand.
     converted['spectral_fuse.weight'], converted['spectral_fuse.bias'] = head['fc.0.weight'], head['fc.0.bias']
     for i in range(4):
@@ -184,7 +188,9 @@ def test_official_decoder_loads_into_spectral_mae_and_matches_official_forward()
     sd = {'module.' + k: v for k, v in official_state(torch.Generator().manual_seed(2)).items()}
     model = SpectralMAE(backbone=dict(type='mmrsfm.SpectralGPT', arch=TINY, img_size=32), mask_ratio=0.75,
                         decoder_embed_dims=DEC, decoder_depth=DEC_DEPTH, decoder_num_heads=DEC_HEADS)
-    model.load_state_dict(convert_spectralgpt({'model': sd, 'optimizer': {}, 'epoch': 199}, with_decoder=True))
+    converted, dropped = convert_spectralgpt({'model': sd, 'optimizer': {}, 'epoch': 199}, with_decoder=True)
+    model.load_state_dict(converted)
+    assert dropped == []
     imgs = torch.rand(2, BANDS, 32, 32)
     ref_loss, ref_pred, ref_mask = ref_mae(imgs, {k[7:]: v for k, v in sd.items()}, 0.75, seed=3)
     with torch.no_grad():
@@ -203,21 +209,21 @@ def test_96_checkpoint_loads_into_128_layout_with_resized_embeddings():
     sd = official_state(torch.Generator().manual_seed(4), grid=3)
     model = SpectralMAE(backbone=dict(type='mmrsfm.SpectralGPT', arch=TINY, img_size=32),
                         decoder_embed_dims=DEC, decoder_depth=DEC_DEPTH, decoder_num_heads=DEC_HEADS)
-    model.load_state_dict(convert_spectralgpt(sd, with_decoder=True))
+    model.load_state_dict(convert_spectralgpt(sd, with_decoder=True)[0])
     assert model.backbone.pos_embed_spatial.shape == (1, 16, DIM)
     assert model.decoder_pos_embed_spatial.shape == (1, 16, DEC)
 
 
 def test_converter_rejects_what_it_cannot_convert():
     sd = official_state(torch.Generator().manual_seed(5))
-    with pytest.raises(KeyError, match='not SpectralGPT keys'):
+    with pytest.raises(KeyError, match=r"not SpectralGPT keys: \['something.else'\]; expected an official SpectralGPT"):
         convert_spectralgpt({**sd, 'something.else': torch.zeros(1)})
     with pytest.raises(ValueError, match='sep_pos_embed=False'):
         convert_spectralgpt({**sd, 'pos_embed': torch.zeros(1, 64, DIM)})
     encoder_only = {k: v for k, v in sd.items() if not k.startswith(('decoder', 'mask_token'))}
     with pytest.raises(KeyError, match='no decoder'):
         convert_spectralgpt(encoder_only, with_decoder=True)
-    assert set(convert_spectralgpt(sd)) == set(encoder_only)
+    assert set(convert_spectralgpt(sd)[0]) == set(encoder_only)
 
 
 def test_cli_converts_an_official_file(tmp_path, monkeypatch):

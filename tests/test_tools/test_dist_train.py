@@ -12,7 +12,7 @@ from test_vit_pretrain_e2e import PRETRAIN, build_downstream, tiny_pretrain_conf
 
 pytestmark = pytest.mark.e2e
 
-FSDP_CONFIG = 'configs/pretrain/vit/mae_vit-1.3b-p16_fsdp-32xb64-bf16-800e_millionaid-224.py'
+FSDP_CONFIG = 'configs/pretrain/scalable_vit/mae_vit-1.3b-p16_fsdp-32xb64-bf16-800e_millionaid-224.py'
 
 # On CPU: FSDP's device is the CPU (mmengine defaults it to cuda:LOCAL_RANK), and full state dicts are
 # gathered without `offload_to_cpu` (torch 2.10 segfaults cloning an "offloaded" CPU tensor).
@@ -77,8 +77,8 @@ strategy = dict(train_micro_batch_size_per_gpu=4)
 
 
 @pytest.mark.parametrize('stage, config', [
-    (2, 'configs/pretrain/vit/mae_vit-1.3b-p16_deepspeed-zero2-32xb64-bf16-800e_millionaid-224.py'),
-    (3, 'configs/pretrain/vit/mae_vit-2.4b-p16_deepspeed-zero3-64xb32-bf16-800e_millionaid-224.py'),
+    (2, 'configs/pretrain/scalable_vit/mae_vit-1.3b-p16_deepspeed-zero2-32xb64-bf16-800e_millionaid-224.py'),
+    (3, 'configs/pretrain/scalable_vit/mae_vit-2.4b-p16_deepspeed-zero3-64xb32-bf16-800e_millionaid-224.py'),
 ])
 def test_deepspeed_two_cpu_processes(tmp_path, optical_root, stage, config):
     """The shipped ZeRO-2/3 bf16 configs, shrunk, on DeepSpeed's CPU accelerator: they train, write
@@ -94,7 +94,7 @@ def test_deepspeed_two_cpu_processes(tmp_path, optical_root, stage, config):
         [f'zero_pp_rank_{r}_mp_rank_00_model_states.pt' for r in (0, 1)])
 
     backbone = str(tmp_path / 'vit_from_deepspeed.pth')
-    run_tool(['tools/model_converters/vit2mmrsfm.py', ckpt_dir, backbone], env={'DS_ACCELERATOR': 'cpu'})
+    run_tool(['tools/model_converters/scalable_vit2mmrsfm.py', ckpt_dir, backbone], env={'DS_ACCELERATOR': 'cpu'})
     converted = torch.load(backbone, weights_only=True)['state_dict']
     assert all(v.dtype == torch.float32 for v in converted.values())
     model = build_downstream(tmp_path, backbone, None)

@@ -66,7 +66,7 @@ default_hooks = dict(checkpoint=dict(by_epoch=False, interval={iters}), logger=d
 log_processor = dict(by_epoch=False)
 """
 RESNET = 'dict(depth=18, base_channels=16, init_cfg=None)'
-VHEAT = ('dict(arch=dict(_delete_=True, embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, '
+VHEAT = ('dict(arch=dict(_delete_=True, embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, '
          'spatial_correction=True), img_size=128, drop_path_rate=0.0, init_cfg=None)')
 
 

@@ -104,7 +104,7 @@ test_evaluator = dict(_delete_=True, type='mmrsfm.DOTAMergeMetric', outfile_pref
     assert corners.max() > 160 and len(corners) > 10
 
 
-SMALL_VHEAT = ("    backbone=dict(arch=dict(_delete_=True, embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, "
+SMALL_VHEAT = ("    backbone=dict(arch=dict(_delete_=True, embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, "
                "layer_scale=None, spatial_correction=True), img_size=128, drop_path_rate=0.0, init_cfg=None),")
 
 
@@ -135,7 +135,7 @@ test_evaluator = dict(outfile_prefix='{task1}')
     out = run_tool(['tools/test.py', test_config, str(tmp_path / 'work' / 'iter_2.pth'), '--work-dir',
                     str(tmp_path / 'test')]).stdout
     assert 'mmrsfm-test-metrics' in out and 'DOTA Task1 files of' in out
-    from mmrsfm.datasets.synthetic import DOTA_V2_CLASSES
+    from mmrsfm.datasets.dota_split import DOTA_V2_CLASSES
     assert sorted(os.listdir(task1)) == sorted(['submission.zip'] + [f'Task1_{c}.txt' for c in DOTA_V2_CLASSES])
 
 

@@ -26,7 +26,7 @@ crop_size = (64, 64)
 randomness = dict(seed=0)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(arch=dict(_delete_=True, embed_dim=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None,
+    backbone=dict(arch=dict(_delete_=True, embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None,
                             spatial_correction=True), img_size=64, drop_path_rate=0.0, init_cfg=None),
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, pool_scales=(1, 2)),
     auxiliary_head=dict(in_channels=64, channels=16),

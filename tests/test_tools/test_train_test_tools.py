@@ -141,8 +141,8 @@ def test_tools_on_other_scopes(tmp_path, scope, writer, config, metric):
 
 def test_benchmark_backbones_cpu(tmp_path):
     out_json = str(tmp_path / 'bench.json')
-    arch = "{'embed_dim':16,'depths':(1,1,1,1),'post_norm':True,'layer_scale':1e-5,'spatial_correction':True}"
-    out = run_tool(['tools/analysis_tools/benchmark_backbones.py', '--models', f'HeatConductionNet:arch={arch}',
+    arch = "{'embed_dims':16,'depths':(1,1,1,1),'post_norm':True,'layer_scale':1e-5,'spatial_correction':True}"
+    out = run_tool(['tools/analysis_tools/benchmark_backbones.py', '--models', f'RSvHeat:arch={arch}',
                     '--sizes', '64', '--iters', '1', '--warmup', '1', '--reparameterize', '--out', out_json]).stdout
     assert 'ViT-B/16 (SDPA)' in out and 'device: cpu' in out
     import json

@@ -1,7 +1,7 @@
 """Throughput, peak memory, parameters and FLOPs of backbones, beside ViT-B/16 in the same run.
 
     python tools/analysis_tools/benchmark_backbones.py --sizes 224 512 --dtypes fp32 \
-        --models "HeatConductionNet:arch=rs-base" "HeatConductionNet:arch=tiny" --out bench.json
+        --models "RSvHeat:arch=rs-base" "RSvHeat:arch=tiny" --out bench.json
 
 Each ``--models`` entry is ``Type[:key=value,...]`` (any backbone registered in mmrsfm; values parsed
 as Python literals). The baseline is ViT-B/16 built from torchvision's modules with attention through
@@ -47,7 +47,7 @@ DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
 def parse_model(spec: str) -> dict:
-    """'HeatConductionNet:arch=tiny,img_size=512' -> dict(type='mmrsfm.HeatConductionNet', ...)."""
+    """'RSvHeat:arch=tiny,img_size=512' -> dict(type='mmrsfm.RSvHeat', ...)."""
     name, _, args = spec.partition(':')
     cfg = dict(type=name if '.' in name else f'mmrsfm.{name}')
     for item in filter(None, re.split(r',(?=\s*\w+=)', args)):  # commas inside literals stay
@@ -139,7 +139,7 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--models', nargs='+', default=['HeatConductionNet:arch=rs-base'])
+    parser.add_argument('--models', nargs='+', default=['RSvHeat:arch=rs-base'])
     parser.add_argument('--sizes', nargs='+', type=int, default=[224])
     parser.add_argument('--dtypes', nargs='+', choices=sorted(DTYPES), default=['fp32'])
     parser.add_argument('--batch', type=int, default=None, help='default: max(1, 64*(224/size)^2) on GPU, 1 on CPU')

@@ -1,5 +1,5 @@
-# MAE (He et al. 2022) around ScalableViT-86m/16, as the billion-scale RS ViTs were pretrained (REFERENCE §4).
-# The encoder runs all-global attention on the kept 25% of tokens (mmrsfm/models/pretrainers/mae.py);
+# MAE (He et al. 2022) around ScalableViT-86m/16, as the billion-scale RS ViTs were pretrained (arXiv 2304.05215; no code or weights released).
+# The encoder runs all-global attention on the kept 25% of tokens (mmrsfm/models/pretrainers/mae_pretrainer.py);
 # downstream ViTDet-style configs load it with window attention switched back on:
 #   backbone=dict(type='mmrsfm.ScalableViT', arch='86m', ...,
 #                 init_cfg=dict(type='Pretrained', checkpoint=CKPT, prefix='backbone.'))

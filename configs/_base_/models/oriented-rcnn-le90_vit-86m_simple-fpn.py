@@ -8,7 +8,7 @@
 # The backbone starts from an MAE pretraining on MillionAID (the paper's protocol): a checkpoint written by
 # tools/train.py with an mmrsfm MAE pretraining config, whose keys carry the pretrainer's 'backbone.'
 # prefix (stripped by init_cfg.prefix). For a backbone-only file, e.g. an official MAE / timm checkpoint
-# converted by tools/model_converters/vit2mmrsfm.py, set init_cfg.prefix=None. The path is a placeholder (no
+# converted by tools/model_converters/scalable_vit2mmrsfm.py, set init_cfg.prefix=None. The path is a placeholder (no
 # weights are published): put the file there or override it (`--cfg-options model.backbone.init_cfg.checkpoint=`).
 angle_version = 'le90'
 model = dict(

@@ -1,4 +1,4 @@
-# RS4D "bbox" head (REFERENCE §5.3, official `_base_/samseg-maskrcnn.py`): mmdet's Mask R-CNN (RPN anchor
+# RS4D "bbox" head (official `QinzheYang/RS4D` `_base_/samseg-maskrcnn.py`): mmdet's Mask R-CNN (RPN anchor
 # scales [8], 4-conv FCN mask head with 28x28 masks, RCNN sampler 512) on a distilled RSMamba-base:
 # every layer's stride-16 map -> mmrsfm.LayerAggregator (every other layer, hidden 32, out 256) ->
 # mmrsfm.SimpleFPN (LN2d, strides 4-64). The backbone starts from a distillation checkpoint

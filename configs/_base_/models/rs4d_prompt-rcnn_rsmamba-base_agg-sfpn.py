@@ -1,4 +1,4 @@
-# RS4D "prompt" head (REFERENCE §5.3, official `_base_/rs4d_anchor.py`, RSPrompter-anchor): the Mask R-CNN
+# RS4D "prompt" head (official `QinzheYang/RS4D` `_base_/rs4d_anchor.py`, RSPrompter-anchor): the Mask R-CNN
 # box branch (RPN anchor scales [4, 8]) with mmrsfm.PromptRoIHead: 14x14 RoI features -> 5-point prompts
 # -> a SAM mask decoder over the stride-16 pyramid level (the image embedding) -> a whole-image mask per
 # RoI. Same backbone and neck as the bbox head. As in RS4D, the decoder starts from SAM ViT-B's (the official

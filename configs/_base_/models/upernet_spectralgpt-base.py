@@ -8,7 +8,7 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=dict(
-        type='mmrsfm.MultiSpectralDataPreProcessor', norm='minmax', num_bands=12, pad_val=0, seg_pad_val=255),
+        type='mmrsfm.MultiSpectralDataPreprocessor', norm='minmax', num_bands=12, pad_val=0, seg_pad_val=255),
     backbone=dict(
         type='mmrsfm.SpectralGPT',
         arch='base',

@@ -1,6 +1,6 @@
 # MAE's pretraining schedule (He et al. 2022): AdamW (0.9, 0.95), weight decay 0.05 (none on norms,
 # biases and the mask token), lr 1.5e-4 per 256 images, 40 warm-up epochs, cosine to 0, 800 epochs.
-# The billion-scale paper's own epochs are unpublished (REFERENCE §4).
+# The billion-scale paper's own epochs are unpublished (arXiv 2304.05215; no code or weights released).
 default_scope = 'mmrsfm'
 custom_imports = dict(imports=['mmrsfm'], allow_failed_imports=False)
 

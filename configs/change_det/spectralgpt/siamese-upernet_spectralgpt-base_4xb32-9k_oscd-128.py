@@ -1,5 +1,5 @@
 # Siamese UPerNet + SpectralGPT-B (SpectralGPT+ weights) on OSCD, following the official OSCD model
-# (REFERENCE §3.3): one shared encoder for both dates, per-date spectral fusion Linear(4 -> 1), the
+# (official `danfenghong/IEEE_TPAMI_SpectralGPT` downstream code): one shared encoder for both dates, per-date spectral fusion Linear(4 -> 1), the
 # deconvolution pyramid and a PPM/FPN head with 2 classes; 12 bands (B10 dropped) read from OSCD's native
 # per-band files and upsampled to 10 m; per-image per-band min-max; 128x128 crops, batch 32 (4 GPUs x 8);
 # AdamW lr 1e-4, weight decay 1e-5, ExponentialLR 0.95 per epoch.

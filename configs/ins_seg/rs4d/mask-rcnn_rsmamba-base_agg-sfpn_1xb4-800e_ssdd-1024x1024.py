@@ -1,6 +1,6 @@
 # RS4D "bbox" head (Mask R-CNN) on distilled RSMamba-base,
 # SSDD (SAR ships, Official-SSDD polygons):
-# official RS4D settings (REFERENCE §5.3): LSJ at 1024, AdamW 1e-4, 800 epochs, batch 4.
+# official RS4D settings (official `QinzheYang/RS4D` configs): LSJ at 1024, AdamW 1e-4, 800 epochs, batch 4.
 _base_ = [
     '../../_base_/models/rs4d_mask-rcnn_rsmamba-base_agg-sfpn.py', '../../_base_/datasets/ssdd.py',
     './_base_/lsj-1024_adamw-cosine.py'

@@ -1,6 +1,6 @@
 # RS4D "bbox" head (Mask R-CNN) on distilled RSMamba-base,
 # WHU building (aerial, instances from raster masks):
-# official RS4D settings (REFERENCE §5.3): LSJ at 1024, AdamW 1e-4, 300 epochs, batch 8.
+# official RS4D settings (official `QinzheYang/RS4D` configs): LSJ at 1024, AdamW 1e-4, 300 epochs, batch 8.
 _base_ = [
     '../../_base_/models/rs4d_mask-rcnn_rsmamba-base_agg-sfpn.py', '../../_base_/datasets/whu-building.py',
     './_base_/lsj-1024_adamw-cosine.py'

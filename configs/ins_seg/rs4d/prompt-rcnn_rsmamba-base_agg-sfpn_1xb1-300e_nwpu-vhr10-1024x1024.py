@@ -1,6 +1,6 @@
 # RS4D "prompt" head (RSPrompter-anchor style) on distilled RSMamba-base,
 # NWPU VHR-10 (10 classes, instance-mask release):
-# official RS4D settings (REFERENCE §5.3): LSJ at 1024, AdamW 1e-4, 300 epochs, batch 1.
+# official RS4D settings (official `QinzheYang/RS4D` configs): LSJ at 1024, AdamW 1e-4, 300 epochs, batch 1.
 _base_ = [
     '../../_base_/models/rs4d_prompt-rcnn_rsmamba-base_agg-sfpn.py', '../../_base_/datasets/nwpu-vhr10.py',
     './_base_/lsj-1024_adamw-cosine.py'

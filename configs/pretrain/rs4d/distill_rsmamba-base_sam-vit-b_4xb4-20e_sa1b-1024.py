@@ -1,4 +1,5 @@
-# RS4D distillation (REFERENCE §5.2): a frozen SAM ViT-B image encoder (teacher) -> RSMamba-base (student),
+# RS4D distillation ("Efficient Remote Sensing Instance Segmentation with Linear-Time State Space Distilled
+# Visual Foundation Models", IEEE TGRS): a frozen SAM ViT-B image encoder (teacher) -> RSMamba-base (student),
 # L1 on the aligned stride-16 token maps; the student sees the image with Gaussian noise and masked 16x16
 # patches, ramped from 0 to 20 % / 20 % over the first half of training (mmrsfm.FeatureDistiller docs).
 # Fixed official settings: model.noise_std=0.2 model.mask_ratio=0.2 (20/20); 0.1/0.0; 0.0/0.1; 0.3/0.3.

@@ -1,5 +1,6 @@
-# RS-vHeat pretraining (REFERENCE §2.2): frequency-domain hierarchical masking, spatial + frequency
-# L1 reconstruction, optical-SAR consistency; 200 epochs, 224^2, base lr 2e-4 (cosine), 8 GPUs x 32.
+# RS-vHeat pretraining (arXiv 2411.17984; no official pretraining code, see mmrsfm.FrequencyMaskPretrainer):
+# frequency-domain hierarchical masking, spatial + frequency L1 reconstruction, optical-SAR consistency;
+# 200 epochs, 224^2, base lr 2e-4 (cosine), 8 GPUs x 32.
 # Data: co-registered pairs under data/optsar/{optical,sar}/ with matching file names; an optical-only
 # or SAR-only folder works with `modalities=('opt',)` / `('sar',)` (see the *_opt-224 variant).
 default_scope = 'mmrsfm'
@@ -16,7 +17,7 @@ model = dict(
         mean=dict(opt=[123.675, 116.28, 103.53], sar=[127.5]),
         std=dict(opt=[58.395, 57.12, 57.375], sar=[64.0])),
     backbone=dict(
-        type='HeatConductionNet', arch='rs-base', in_channels=dict(opt=3, sar=1), img_size=crop_size,
+        type='RSvHeat', arch='rs-base', in_channels=dict(opt=3, sar=1), img_size=crop_size,
         out_indices=(2, 3), drop_path_rate=0.1),
     in_channels=dict(opt=3, sar=1),
     mask_ratio=(0.2, 0.3),

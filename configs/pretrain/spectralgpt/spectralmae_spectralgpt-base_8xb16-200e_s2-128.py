@@ -1,4 +1,4 @@
-# SpectralGPT pretraining, stage 2 (progressive training, REFERENCE §3.2): continue stage 1 at 128x128
+# SpectralGPT pretraining, stage 2 (progressive training, arXiv 2311.07113): continue stage 1 at 128x128
 # (official: BigEarthNet-S2, blr 1e-4 -> lr 1.6e-3 at batch 4096). The stage-1 weights load with
 # load_from (weights only; do not --resume: the optimizer state has the 96-px shapes); the encoder's and
 # decoder's spatial position embeddings are interpolated 12x12 -> 16x16 on load, where the official

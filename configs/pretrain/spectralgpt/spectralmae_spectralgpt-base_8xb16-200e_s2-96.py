@@ -1,4 +1,5 @@
-# SpectralGPT pretraining, stage 1 (REFERENCE §3.2): SpectralMAE on SpectralGPT-B at 96x96, 12 Sentinel-2
+# SpectralGPT pretraining, stage 1 (Hong et al., TPAMI 2024, arXiv 2311.07113; official code:
+# github.com/danfenghong/IEEE_TPAMI_SpectralGPT): SpectralMAE on SpectralGPT-B at 96x96, 12 Sentinel-2
 # bands (B10 dropped), per-image per-band min-max, 90% of the 3-D tokens masked, multi-target loss
 # (masked-token MSE + spectral-sum MSE). Official: fMoW-Sentinel, 200 epochs, 20 warm-up, AdamW
 # betas (0.9, 0.95), wd 0.05, half-cycle cosine, batch 16 x 8 GPUs x 32 accumulation = 4096 and
@@ -9,7 +10,7 @@ crop_size = (96, 96)
 max_epochs = 200
 model = dict(
     type='mmrsfm.SpectralMAE',
-    data_preprocessor=dict(type='mmrsfm.MultiSpectralDataPreProcessor', norm='minmax', num_bands=12, size=crop_size),
+    data_preprocessor=dict(type='mmrsfm.MultiSpectralDataPreprocessor', norm='minmax', num_bands=12, size=crop_size),
     backbone=dict(type='mmrsfm.SpectralGPT', arch='base', in_channels=12, img_size=crop_size, patch_size=8,
                   t_patch_size=3),
     mask_ratio=0.9,

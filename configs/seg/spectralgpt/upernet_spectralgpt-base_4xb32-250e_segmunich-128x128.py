@@ -1,4 +1,4 @@
-# UPerNet + SpectralGPT-B (SpectralGPT+ weights) on SegMunich, the official recipe (REFERENCE §3.3):
+# UPerNet + SpectralGPT-B (SpectralGPT+ weights) on SegMunich, the official recipe (official `danfenghong/IEEE_TPAMI_SpectralGPT` downstream code):
 # 128x128 patches, 10 bands padded to 12 with the band mean, per-image min-max, batch 32 per GPU (4 GPUs),
 # AdamW lr 1e-4, weight decay 1e-5, 250 epochs: 15 warm-up epochs then poly decay (power 0.9),
 # drop path 0.5, CE with ignore index 255. Added here: layer-wise lr decay 0.75 (SpectralGPT's fine-tuning

@@ -35,6 +35,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from ..file_checks import DatasetFormatError, check_same_size
+from ..raster import read_bands
 
 #: mmseg ``PotsdamDataset`` class order; label value ``k + 1`` in the written PNGs.
 POTSDAM_CLASSES = ('impervious_surface', 'building', 'low_vegetation', 'tree', 'car', 'clutter')
@@ -135,18 +136,11 @@ def _find_tiles(src: str) -> Dict[Tuple[str, str], str]:
 
 
 def _read_tile(path: str) -> np.ndarray:
-    """A GeoTIFF tile as (H, W, bands) uint8, with a clear error for a corrupt file."""
-    import rasterio
-    from rasterio.errors import RasterioError
-    try:
-        with rasterio.open(path) as ds:
-            data = ds.read()
-    except RasterioError as e:
-        raise DatasetFormatError(f"cannot read Potsdam tile '{path}' ({e}). Fix: re-extract or re-download it "
-                                 f'from the ISPRS release.') from e
+    """A GeoTIFF tile (a file or a ``/vsizip/`` member) as (H, W, bands) uint8."""
+    data = read_bands(path).data  # the shared reader: a missing or corrupt tile is named, as in the loaders
     if data.dtype != np.uint8:
         raise DatasetFormatError(f"'{path}' is {data.dtype}; the Potsdam orthophotos and labels are 8-bit")
-    return np.ascontiguousarray(data.transpose(1, 2, 0))
+    return data
 
 
 def _to_cv2_order(img: np.ndarray) -> np.ndarray:

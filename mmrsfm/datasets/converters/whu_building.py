@@ -24,11 +24,13 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 from mmengine.logging import print_log
 
-from ..file_checks import DatasetFormatError, check_same_size, image_size, read_image
+from ..file_checks import IMG_EXTENSIONS, DatasetFormatError, check_same_size, image_size, read_image
 from .coco_masks import mask_to_instances
 
 WHU_BUILDING_CLASSES = ('building', )
-_IMG_EXTENSIONS = ('.tif', '.tiff', '.png')
+#: Tile extensions taken: :data:`~mmrsfm.datasets.file_checks.IMG_EXTENSIONS` less the lossy JPEG
+#: ones, because a label shares its image's file name and a JPEG mask would not hold exact 0/255 values.
+TILE_EXTENSIONS = tuple(e for e in IMG_EXTENSIONS if e not in ('.jpg', '.jpeg'))
 
 
 def _read_binary_label(path: str, foreground: int) -> np.ndarray:
@@ -73,7 +75,7 @@ def convert_whu_building(src: str, out_dir: Optional[str] = None, splits: Sequen
             continue
         if not osp.isdir(label_dir):
             raise FileNotFoundError(f"WHU building {split}: '{img_dir}' exists but '{label_dir}' does not")
-        names = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(_IMG_EXTENSIONS))
+        names = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(TILE_EXTENSIONS))
         images, annotations, dropped, empty = [], [], 0, 0
         for img_id, name in enumerate(names, start=1):
             img_path, label_path = osp.join(img_dir, name), osp.join(label_dir, name)

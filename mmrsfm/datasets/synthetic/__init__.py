@@ -7,18 +7,20 @@ Command line::
 
     python -m mmrsfm.datasets.synthetic dota data/dota_demo --num-train 400 --num-val 50 --size 128
     python -m mmrsfm.datasets.synthetic --help    # every format
+
+The writers take dataset facts (class names, label values, layouts) from the dataset modules, e.g.
+``mmrsfm.datasets.dota_split.DOTA_V2_CLASSES``, never the other way round: only tests and the
+quickstart demo import from this package.
 """
 from ._common import WRITERS, rotated_rect_corners, writer
 from .change_detection import make_levircd, make_oscd
-from .instance import NWPU_VHR10_CLASSES, make_coco_instances, make_nwpu_vhr10, make_ssdd, make_whu_building
+from .instance import make_coco_instances, make_nwpu_vhr10, make_ssdd, make_whu_building
+from .multispectral import make_s2_folder, make_segmunich, write_geotiff
 from .pretrain import make_optical_sar_pairs
-from .rotated_det import DIOR_R_CLASSES, DOTA_HEADER, DOTA_V2_CLASSES, make_dior_r, make_dota, make_dota_raw
-from .semseg import LOVEDA_CLASSES, make_loveda, make_loveda_official, make_potsdam
+from .rotated_det import DOTA_HEADER, make_dior_r, make_dota, make_dota_raw
+from .semseg import make_loveda, make_loveda_official, make_potsdam
 
-__all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'DOTA_V2_CLASSES', 'make_dota', 'DOTA_HEADER',
-           'make_dota_raw', 'DIOR_R_CLASSES', 'make_dior_r', 'LOVEDA_CLASSES',
-           'make_loveda', 'NWPU_VHR10_CLASSES', 'make_coco_instances', 'make_optical_sar_pairs',
-           'make_loveda_official', 'make_potsdam', 'make_ssdd', 'make_whu_building', 'make_nwpu_vhr10']
-__all__ += ['make_levircd', 'make_oscd']
-from .multispectral import make_s2_folder, make_segmunich, write_geotiff  # noqa: E402
-__all__ += ['make_segmunich', 'make_s2_folder', 'write_geotiff']
+__all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'write_geotiff', 'make_dota', 'DOTA_HEADER',
+           'make_dota_raw', 'make_dior_r', 'make_loveda', 'make_loveda_official', 'make_potsdam', 'make_coco_instances',
+           'make_nwpu_vhr10', 'make_ssdd', 'make_whu_building', 'make_optical_sar_pairs', 'make_levircd',
+           'make_oscd', 'make_segmunich', 'make_s2_folder']

@@ -5,7 +5,8 @@ from . import WRITERS
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog='python -m mmrsfm.datasets.synthetic', description='Write a small synthetic dataset in a real format.')
+    parser = argparse.ArgumentParser(prog='python -m mmrsfm.datasets.synthetic',
+                                     description='Write a small synthetic dataset in a real format.')
     parser.add_argument('format', choices=sorted(WRITERS), help='on-disk layout to write')
     parser.add_argument('root', help='output directory')
     parser.add_argument('--num-train', type=int, help="images in the train split (writer's default)")

@@ -9,6 +9,27 @@ import numpy as np
 WRITERS: Dict[str, Callable[..., Dict[str, str]]] = {}
 
 
+def write_geotiff(path: str, img: np.ndarray, band_names: Optional[Sequence[str]] = None,
+                  nodata: Optional[float] = None, dtype: str = 'uint16', gsd: float = 10.0, crs: str = 'EPSG:32632',
+                  origin: Tuple[float, float] = (690000.0, 5340000.0)) -> None:
+    """Write an (H, W, C) or (H, W) array as a GeoTIFF on a north-up grid of ``gsd``-metre pixels whose
+    top-left corner is ``origin`` (easting, northing) in ``crs``; integer ``dtype`` values are rounded and
+    clipped to its range. ``band_names`` become the band descriptions, ``nodata`` the declared nodata.
+    """
+    import rasterio  # imported here: only the GeoTIFF writers need it
+    from rasterio.transform import Affine
+    data = img[..., None] if img.ndim == 2 else img
+    height, width, count = data.shape
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in 'ui' else None
+    data = data.round().clip(info.min, info.max) if info else data
+    profile = dict(driver='GTiff', height=height, width=width, count=count, dtype=dtype, crs=crs, nodata=nodata,
+                   transform=Affine(gsd, 0, origin[0], 0, -gsd, origin[1]))
+    with rasterio.open(path, 'w', **profile) as dst:
+        dst.write(data.transpose(2, 0, 1).astype(dtype))
+        for i, name in enumerate(band_names or (), start=1):
+            dst.set_band_description(i, name)
+
+
 def writer(name: str) -> Callable:
     """Register a dataset writer under ``name`` for ``python -m mmrsfm.datasets.synthetic NAME``."""
 

@@ -10,11 +10,9 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-import rasterio
-from rasterio.transform import Affine
 
 from ..sentinel2 import S2_BANDS, S2_GSD
-from ._common import writer
+from ._common import write_geotiff, writer
 
 #: Stand-in Sentinel-2 L1C signatures (digital numbers = reflectance x 10000) per band in
 #: :data:`S2_BANDS` order, for the land covers drawn by :func:`make_oscd`. Plausible shapes (red
@@ -101,10 +99,7 @@ def make_levircd(root: str, num_train: int = 16, num_val: int = 4, size: int = 6
 
 def _write_tif(path: str, band: np.ndarray, gsd: int, dtype: str = 'uint16') -> None:
     """One-band GeoTIFF in UTM 31N whose pixels are ``gsd`` metres (all bands share the top-left)."""
-    profile = dict(driver='GTiff', height=band.shape[0], width=band.shape[1], count=1, dtype=dtype,
-                   crs='EPSG:32631', transform=Affine(gsd, 0, 500000, 0, -gsd, 5000000))
-    with rasterio.open(path, 'w', **profile) as dst:
-        dst.write(band.round().clip(0, np.iinfo(dtype).max).astype(dtype), 1)
+    write_geotiff(path, band, dtype=dtype, gsd=gsd, crs='EPSG:32631', origin=(500000.0, 5000000.0))
 
 
 def _coarsen(band: np.ndarray, factor: int) -> np.ndarray:

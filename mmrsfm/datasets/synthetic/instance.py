@@ -12,7 +12,7 @@ from ..converters.nwpu_vhr10 import GT_DIR, NEGATIVE_DIR, NWPU_VHR10_CLASSES, PO
 from ..converters.ssdd import ssdd_split_of
 from ._common import _draw_scene, writer
 
-__all__ = ['NWPU_VHR10_CLASSES', 'make_coco_instances', 'make_ssdd', 'make_whu_building', 'make_nwpu_vhr10']
+__all__ = ['make_coco_instances', 'make_ssdd', 'make_whu_building', 'make_nwpu_vhr10']
 
 #: Bright elongated ships on dark sea (BGR before the conversion to a grey SAR look).
 _SSDD_LOOK = {'ship': ((235, 235, 235), 3.5)}

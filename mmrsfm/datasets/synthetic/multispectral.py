@@ -7,15 +7,13 @@ spectra alone.
 """
 import os
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict
 
 import cv2
 import numpy as np
-import rasterio
-from rasterio.transform import Affine
 
 from ..sentinel2 import S2_BANDS
-from ._common import writer
+from ._common import write_geotiff, writer
 
 NODATA = 0
 
@@ -37,20 +35,6 @@ def _scene(rng: np.random.Generator, size: int, signatures: np.ndarray, noise: f
         classes[y0:y0 + h, x0:x0 + w] = rng.integers(len(signatures))
     img = signatures[classes] * rng.uniform(0.9, 1.1) + rng.normal(0, noise, (size, size, len(S2_BANDS)))
     return img, classes
-
-
-def write_geotiff(path: str, img: np.ndarray, band_names: Sequence[str], nodata: Optional[float] = NODATA, dtype: str = 'uint16',
-                  gsd: float = 10.0) -> None:
-    """Write an (H, W, C) array as a C-band GeoTIFF (UTM 32N) with band descriptions and nodata."""
-    height, width, count = img.shape
-    profile = dict(driver='GTiff', height=height, width=width, count=count, dtype=dtype, crs='EPSG:32632',
-                   transform=Affine(gsd, 0, 690000, 0, -gsd, 5340000), nodata=nodata)
-    info = np.iinfo(dtype) if np.dtype(dtype).kind in 'ui' else None
-    data = img.round().clip(info.min, info.max) if info else img
-    with rasterio.open(path, 'w', **profile) as dst:
-        dst.write(data.transpose(2, 0, 1).astype(dtype))
-        for i, name in enumerate(band_names, start=1):
-            dst.set_band_description(i, name)
 
 
 def _with_nodata(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -90,9 +74,9 @@ def make_segmunich(root: str, num_train: int = 16, num_val: int = 4, size: int =
         for _ in range(count):
             img, classes = _scene(rng, size, signatures)
             name = str(index)
-            write_geotiff(osp.join(img_dir, f'{name}.tif'), _with_nodata(img[..., band_index], rng), SEGMUNICH_BANDS)
-            write_geotiff(osp.join(label_dir, f'{name}.tif'), values[classes][..., None], ['label'], nodata=None,
-                          dtype='uint8')
+            write_geotiff(osp.join(img_dir, f'{name}.tif'), _with_nodata(img[..., band_index], rng), SEGMUNICH_BANDS,
+                          nodata=NODATA)
+            write_geotiff(osp.join(label_dir, f'{name}.tif'), values[classes], ['label'], dtype='uint8')
             ids.append(name)
             index += 1
         with open(osp.join(root, 'dataset', f'{split}.txt'), 'w') as f:
@@ -118,5 +102,5 @@ def make_s2_folder(root: str, num_train: int = 16, num_val: int = 0, size: int =
         low = cv2.resize(rng.random((4, 4)), (size, size), interpolation=cv2.INTER_CUBIC)
         cover = np.digitize(low, np.quantile(low, [0.2, 0.4, 0.6, 0.8]))
         img = signatures[cover] + rng.normal(0, 40, (size, size, len(S2_BANDS)))
-        write_geotiff(osp.join(folder, f'{i:05d}.tif'), _with_nodata(img, rng), S2_BANDS)
+        write_geotiff(osp.join(folder, f'{i:05d}.tif'), _with_nodata(img, rng), S2_BANDS, nodata=NODATA)
     return {'train': folder}

@@ -7,13 +7,9 @@ from typing import Dict, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..dior_r import DIOR_R_CLASSES, DIOR_R_XML_NAMES
+from ..dota_split import DOTA_V2_CLASSES
 from ._common import _DOTA_LOOK, _draw_scene, writer
-
-#: The 18 DOTA v2.0 categories, spelled as in its label files.
-DOTA_V2_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
-                   'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
-                   'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter',
-                   'container-crane', 'airport', 'helipad')
 
 
 @writer('dota')
@@ -129,14 +125,6 @@ def make_dota_raw(root: str,
     return out
 
 
-#: The 20 DIOR-R categories as mmrotate's ``DIORDataset`` names them (it lower-cases the xml names).
-DIOR_R_CLASSES = ('airplane', 'airport', 'baseballfield', 'basketballcourt', 'bridge', 'chimney',
-                  'expressway-service-area', 'expressway-toll-station', 'dam', 'golffield',
-                  'groundtrackfield', 'harbor', 'overpass', 'ship', 'stadium', 'storagetank',
-                  'tenniscourt', 'trainstation', 'vehicle', 'windmill')
-#: The two categories whose xml spelling is not lower case in the released files.
-_DIOR_XML_NAMES = {'expressway-service-area': 'Expressway-Service-area',
-                   'expressway-toll-station': 'Expressway-toll-station'}
 #: DIOR-R categories drawn like their DOTA counterparts.
 _DIOR_LOOKS = {'airplane': _DOTA_LOOK['plane'], 'ship': _DOTA_LOOK['ship'],
                'storagetank': _DOTA_LOOK['storage-tank'], 'vehicle': _DOTA_LOOK['small-vehicle'],
@@ -170,7 +158,7 @@ def make_dior_r(root: str,
         num_val: Images listed in ``val.txt``.
         num_test: Images listed in ``test.txt``.
         size: Square image side; the real images are 800 x 800.
-        classes: DIOR-R category names (:data:`DIOR_R_CLASSES` spelling) to draw.
+        classes: DIOR-R category names (:data:`mmrsfm.datasets.dior_r.DIOR_R_CLASSES` spelling) to draw.
         max_objects: Objects per image are drawn uniformly from 1..max_objects.
         seed: Random seed; the same seed writes identical files.
 
@@ -216,7 +204,7 @@ def _write_dior_xml(path: str, filename: str, size: int, objects: list) -> None:
     for poly, cls in objects:
         obj = ET.SubElement(root, 'object')
         ET.SubElement(obj, 'type').text = 'robndbox'
-        ET.SubElement(obj, 'name').text = _DIOR_XML_NAMES.get(cls, cls)
+        ET.SubElement(obj, 'name').text = DIOR_R_XML_NAMES.get(cls, cls)
         ET.SubElement(obj, 'truncated').text = '0'
         ET.SubElement(obj, 'difficult').text = '0'
         box = ET.SubElement(obj, 'robndbox')

@@ -9,10 +9,8 @@ import cv2
 import numpy as np
 
 from ..converters.potsdam import MODALITY_FOLDERS, POTSDAM_PALETTE, POTSDAM_SPLITS
-from ._common import writer
+from ._common import write_geotiff, writer
 
-#: LoveDA's label values: 0 is no-data (ignored via ``reduce_zero_label``), 1..7 the classes.
-LOVEDA_CLASSES = ('background', 'building', 'road', 'water', 'barren', 'forest', 'agricultural')
 #: Label values the patches of each LoveDA domain are drawn from (urban: built-up, rural: land cover).
 _LOVEDA_DOMAIN_VALUES = {'Urban': (2, 3, 4, 5), 'Rural': (4, 5, 6, 7)}
 
@@ -20,7 +18,7 @@ _LOVEDA_DOMAIN_VALUES = {'Urban': (2, 3, 4, 5), 'Rural': (4, 5, 6, 7)}
 def _loveda_tile(rng: np.random.Generator, size: int, colours: np.ndarray,
                  values: Optional[Sequence[int]] = None) -> Tuple[np.ndarray, np.ndarray]:
     """(BGR image, label): class 1 (background) with 2-4 axis-aligned patches of other classes, each
-    class in its own colour, and a no-data (0) top row so ignore handling is exercised.
+    class in its own colour (``colours[value]``), and a no-data (0) top row so ignore handling is exercised.
 
     Patch classes are drawn from ``values``, or uniformly from 2..7 when it is None.
     """
@@ -28,7 +26,7 @@ def _loveda_tile(rng: np.random.Generator, size: int, colours: np.ndarray,
     for _patch in range(int(rng.integers(2, 5))):
         x0, y0 = rng.integers(0, size * 3 // 4, 2)
         w, h = rng.integers(size // 6, size // 2, 2)
-        label[y0:y0 + h, x0:x0 + w] = rng.integers(2, len(LOVEDA_CLASSES) + 1) if values is None else rng.choice(values)
+        label[y0:y0 + h, x0:x0 + w] = rng.integers(2, len(colours)) if values is None else rng.choice(values)
     label[0] = 0
     img = colours[label] + rng.normal(0, 8, (size, size, 3))
     return img.clip(0, 255).astype(np.uint8), label
@@ -41,8 +39,9 @@ def make_loveda(root: str, num_train: int = 16, num_val: int = 4, size: int = 64
     ``img_dir/{train,val}/N.png`` (RGB) and ``ann_dir/{train,val}/N.png`` (uint8 labels 0..7), each
     drawn by :func:`_loveda_tile`.
     """
+    from ..loveda_official import LOVEDA_CLASSES  # needs mmseg
     rng = np.random.default_rng(seed)
-    colours = rng.integers(30, 226, (len(LOVEDA_CLASSES) + 1, 3))
+    colours = rng.integers(30, 226, (len(LOVEDA_CLASSES) + 1, 3))  # mask values 0..7
     out, index = {}, 0
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir, ann_dir = osp.join(root, 'img_dir', split), osp.join(root, 'ann_dir', split)
@@ -68,8 +67,9 @@ def make_loveda_official(root: str, num_train: int = 8, num_val: int = 4, size: 
     forest/agriculture), as the real ones differ in class distribution. File numbers run on across
     splits and domains, as in the release.
     """
+    from ..loveda_official import LOVEDA_CLASSES  # needs mmseg
     rng = np.random.default_rng(seed)
-    colours = rng.integers(30, 226, (len(LOVEDA_CLASSES) + 1, 3))
+    colours = rng.integers(30, 226, (len(LOVEDA_CLASSES) + 1, 3))  # mask values 0..7
     out, index = {}, 0
     for split, count in (('Train', num_train), ('Val', num_val), ('Test', num_test)):
         for domain, n in (('Urban', (count + 1) // 2), ('Rural', count // 2)):
@@ -108,14 +108,9 @@ def _potsdam_scene(rng: np.random.Generator, size: int) -> np.ndarray:
     return index
 
 
-def _write_geotiff(path: str, bands: np.ndarray) -> None:
+def _write_potsdam_tif(path: str, bands: np.ndarray) -> None:
     """(H, W, C) uint8 -> GeoTIFF georeferenced like a Potsdam tile (UTM 33N, 5 cm pixels)."""
-    import rasterio
-    from rasterio.transform import Affine
-    height, width, count = bands.shape
-    with rasterio.open(path, 'w', driver='GTiff', height=height, width=width, count=count, dtype='uint8',
-                       crs='EPSG:32633', transform=Affine(0.05, 0.0, 366000.0, 0.0, -0.05, 5808000.0)) as dst:
-        dst.write(bands.transpose(2, 0, 1))
+    write_geotiff(path, bands, dtype='uint8', gsd=0.05, crs='EPSG:32633', origin=(366000.0, 5808000.0))
 
 
 @writer('potsdam')
@@ -143,13 +138,14 @@ def make_potsdam(root: str, num_train: int = 2, num_val: int = 1, size: int = 19
         rgbir = (look[index] + rng.normal(0, 10, (size, size, 4))).clip(0, 255).astype(np.uint8)
         bands = dict(RGB=rgbir[..., :3], IRRG=rgbir[..., [3, 0, 1]], RGBIR=rgbir)
         for m in modalities:
-            _write_geotiff(osp.join(root, MODALITY_FOLDERS[m], f'top_potsdam_{tile}_{m}.tif'), bands[m])
+            _write_potsdam_tif(osp.join(root, MODALITY_FOLDERS[m], f'top_potsdam_{tile}_{m}.tif'), bands[m])
         label = palette[index]
-        _write_geotiff(osp.join(root, '5_Labels_all', f'top_potsdam_{tile}_label.tif'), label)
+        _write_potsdam_tif(osp.join(root, '5_Labels_all', f'top_potsdam_{tile}_label.tif'), label)
         kernel = np.ones((3, 3), np.uint8)  # the release erodes with a larger disc; 1 px suits small tiles
         boundary = cv2.dilate(index, kernel) != cv2.erode(index, kernel)
         label[boundary] = 0
-        _write_geotiff(osp.join(root, '5_Labels_all_noBoundary', f'top_potsdam_{tile}_label_noBoundary.tif'), label)
+        _write_potsdam_tif(osp.join(root, '5_Labels_all_noBoundary', f'top_potsdam_{tile}_label_noBoundary.tif'),
+                           label)
     out = {folder: osp.join(root, folder) for folder in folders}
     if zipped:
         for folder in folders:

@@ -12,48 +12,15 @@ import os.path as osp
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import mmcv
-import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmseg.datasets.transforms import PackSegInputs
 
 from mmrsfm.registry import TRANSFORMS
+from ..raster import read_raster
 
-GEOTIFF_SUFFIXES = ('.tif', '.tiff')
 #: One date: an image file of any band count, or single-band files stacked in the given order.
 DatePath = Union[str, Sequence[str]]
-
-
-def read_raster(path: str, color_type: str = 'unchanged', backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read an image as (H, W, C): GeoTIFFs with rasterio (all bands, file order), others with mmcv.
-
-    Args:
-        path: Image file.
-        color_type: mmcv ``flag`` for non-GeoTIFF files (``'color'`` gives 3 bands in BGR order).
-            Defaults to ``'unchanged'``.
-        backend_args: mmengine file backend arguments (non-GeoTIFF files). Defaults to None.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: The file exists but cannot be decoded (corrupted or unsupported).
-    """
-    if path.lower().endswith(GEOTIFF_SUFFIXES):
-        import rasterio  # imported here: only GeoTIFF datasets need it
-        from rasterio.errors import RasterioIOError
-        if not osp.isfile(path):
-            raise FileNotFoundError(f"image file '{path}' does not exist")
-        try:
-            with rasterio.open(path) as src:
-                data = src.read()  # (C, H, W)
-        except RasterioIOError as e:
-            raise ValueError(f"cannot read GeoTIFF '{path}' ({e}); the file is corrupted or not a "
-                             f'GeoTIFF. Fix: re-download or re-export it.') from e
-        return np.ascontiguousarray(data.transpose(1, 2, 0))  # (H, W, C)
-    img = mmcv.imfrombytes(fileio.get(path, backend_args=backend_args), flag=color_type, backend='cv2')
-    if img is None:
-        raise ValueError(f"cannot decode image '{path}': the file is corrupted or not an image. "
-                         f'Fix: re-download or re-export it.')
-    return img[..., None] if img.ndim == 2 else img
 
 
 def stack_bands(bands: List[np.ndarray], paths: Sequence[str]) -> np.ndarray:
@@ -97,9 +64,10 @@ def _describe(date: DatePath) -> str:
 class LoadBiTemporalImages(BaseTransform):
     """Load the two dates of ``results['img_path'] = (A, B)`` and stack them as (H, W, 2C).
 
-    Each date is an image file (PNG/JPEG through mmcv; GeoTIFF of any band count through rasterio)
-    or a sequence of single-band files of one scene, e.g. OSCD's per-band Sentinel-2 GeoTIFFs, which
-    are stacked in order on the finest band's grid (see :func:`stack_bands`).
+    Each date is an image file (PNG/JPEG through mmcv; GeoTIFF of any band count through rasterio,
+    see :func:`mmrsfm.datasets.raster.read_raster`) or a sequence of single-band files of one scene,
+    e.g. OSCD's per-band Sentinel-2 GeoTIFFs, which are stacked in order on the finest band's grid
+    (see :func:`stack_bands`).
 
     Added keys: ``img`` (H, W, 2C), ``img_shape``, ``ori_shape``, ``bands_per_date`` (C).
 

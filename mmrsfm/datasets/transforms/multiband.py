@@ -1,11 +1,7 @@
 """Multi-band (multispectral) image loading and band-count-safe wrappers for geometric transforms.
 
-Why rasterio and not tifffile: a multispectral GeoTIFF is more than an array. rasterio (GDAL) reads
-the per-band **descriptions** (band names such as ``B08`` that let us select and order bands by name
-instead of trusting file order), the per-band **nodata** values, the **CRS** and geotransform, any
-GDAL-readable format (COG, JP2, VRT), and it can read only the requested bands (``indexes``) or a
-window of a large scene. tifffile returns the raw array and needs hand-parsed GDAL tags for all of
-that. rasterio is already a runtime requirement (OSCD, change detection).
+Files are read by :func:`mmrsfm.datasets.raster.read_multiband` (rasterio: band names, nodata, CRS),
+the reader the bi-temporal loaders share, so a bad file gives the same error from either.
 
 mmcv / mmseg geometric transforms and N bands (measured with OpenCV 5.0, float32 images):
 
@@ -22,11 +18,8 @@ mmcv / mmseg geometric transforms and N bands (measured with OpenCV 5.0, float32
 and re-stacks the result, which makes all of the above exact for any band count.
 """
 import copy
-import os.path as osp
 import random
-import re
 from importlib.util import find_spec
-from numbers import Number
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import mmcv
@@ -34,105 +27,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 
 from mmrsfm.registry import TRANSFORMS
-
-#: ``fill_value`` choices besides a number.
-FILL_MODES = ('mean', )
-
-
-def canonical_band_name(name: str) -> str:
-    """Normalise a band name for matching: Sentinel-2 style ``'b1'``/``'B1'``/``'B01'`` -> ``'B01'``,
-    ``'b8a'``/``'B08A'`` -> ``'B8A'``; any other name is stripped and upper-cased."""
-    text = name.strip().upper()
-    match = re.fullmatch(r'B0*(\d{1,2})(A?)', text)
-    if match is None:
-        return text
-    number, suffix = int(match.group(1)), match.group(2)
-    return f'B{number}A' if suffix else f'B{number:02d}'
-
-
-def _file_band_names(path: str, descriptions: Sequence[Optional[str]],
-                     band_names: Optional[Sequence[str]]) -> Optional[List[str]]:
-    """Band names of a file: its band descriptions, else ``band_names``, else None (unnamed)."""
-    count = len(descriptions)
-    described = [d for d in descriptions if d]
-    if described and len(described) != count:
-        raise ValueError(f"'{path}' names only {len(described)} of its {count} bands ({list(descriptions)}). "
-                         f'Fix: describe every band (gdal_edit.py -mo / rasterio set_band_description), '
-                         f'or none and pass band_names.')
-    names = list(descriptions) if described else (None if band_names is None else list(band_names))
-    if names is None:
-        return None
-    if len(names) != count:
-        raise ValueError(f"'{path}' has {count} bands but band_names gives {len(names)} names "
-                         f'({list(names)}). Fix: give one name per band of the file, in file order.')
-    canonical = [canonical_band_name(n) for n in names]
-    if len(set(canonical)) != count:
-        raise ValueError(f"'{path}': duplicate band names {names}")
-    return canonical
-
-
-def read_multiband(path: str,
-                   bands: Optional[Sequence[str]] = None,
-                   band_names: Optional[Sequence[str]] = None,
-                   drop_bands: Sequence[str] = (),
-                   nodata: Optional[float] = None,
-                   fill_value: Union[float, str] = 0.0) -> Tuple[np.ndarray, np.ndarray, List[str], dict]:
-    """Read bands of a raster by name as float32 (H, W, C); see :class:`LoadMultiBandImage`.
-
-    Returns:
-        ``(img, valid, names, geo)``: the image, the (H, W) bool mask of pixels valid in every band,
-        the output band names (canonical, or ``'band<i>'`` for unnamed files) and
-        ``dict(crs=..., transform=...)`` (``crs`` None when the file has none).
-    """
-    import rasterio  # imported here: only GeoTIFF datasets need it
-    from rasterio.errors import RasterioIOError
-    if not osp.isfile(path):
-        raise FileNotFoundError(f"image file '{path}' does not exist")
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as e:
-        raise ValueError(f"cannot read raster '{path}' ({e}); the file is corrupted or not a GDAL-readable "
-                         f'image. Fix: re-download or re-export it.') from e
-    with src:
-        names = _file_band_names(path, src.descriptions, band_names)
-        if (bands is not None or drop_bands) and names is None:
-            raise ValueError(f"'{path}' has no band descriptions, so bands cannot be selected by name. Fix: "
-                             f'pass band_names=[...] (one name per band of the file, in file order).')
-        shown = names or [f'band{i + 1}' for i in range(src.count)]
-        if bands is None:
-            drop = {canonical_band_name(b) for b in drop_bands}
-            wanted = [n for n in shown if n not in drop]
-        else:
-            wanted = [canonical_band_name(b) for b in bands]
-            missing = [b for b, w in zip(bands, wanted) if w not in shown]
-            if missing:
-                raise ValueError(f"'{path}' has no band(s) {missing}; its bands are {shown}. Fix: choose "
-                                 f'bands from those, or correct band_names if the file is not described.')
-        if not wanted:
-            raise ValueError(f"no band of '{path}' left to load (bands={bands}, drop_bands={list(drop_bands)})")
-        indexes = [shown.index(n) + 1 for n in wanted]  # rasterio bands are 1-based
-        data = src.read(indexes).astype(np.float32)  # (C, H, W), only the requested bands are read
-        file_nodata = [src.nodatavals[i - 1] for i in indexes]
-        geo = dict(crs=None if src.crs is None else src.crs.to_string(), transform=tuple(src.transform)[:6])
-    invalid = np.isnan(data)
-    for c, value in enumerate(file_nodata if nodata is None else [nodata] * len(indexes)):
-        if value is not None and not np.isnan(value):
-            invalid[c] |= data[c] == np.float32(value)
-    if invalid.any():
-        if fill_value == 'mean':  # per-band mean of the valid pixels keeps min-max / z-score ranges honest
-            counts = (~invalid).sum(axis=(1, 2))
-            sums = np.where(invalid, 0, data).sum(axis=(1, 2), dtype=np.float64)
-            fill = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0).astype(np.float32)
-        else:
-            fill = np.full(len(indexes), fill_value, np.float32)
-        data = np.where(invalid, fill[:, None, None], data)
-    valid = ~invalid.any(axis=0)
-    return np.ascontiguousarray(data.transpose(1, 2, 0)), valid, wanted, geo
-
-
-def _check_fill(fill_value: Union[float, str]) -> None:
-    if not isinstance(fill_value, Number) and fill_value not in FILL_MODES:
-        raise ValueError(f"fill_value must be a number or one of {FILL_MODES}, got {fill_value!r}")
+from ..raster import check_fill_value, read_multiband
 
 
 @TRANSFORMS.register_module()
@@ -141,8 +36,9 @@ class LoadMultiBandImage(BaseTransform):
 
     Band names come from the file's band descriptions; files without any (e.g. SegMunich) are named
     by ``band_names``. Sentinel-2 names are matched loosely (``B1`` = ``B01``, ``b8a`` = ``B8A``; see
-    :func:`canonical_band_name`). ``bands`` selects and orders the output; ``drop_bands`` instead
-    keeps every other band in file order (e.g. ``drop_bands=('B10', )`` for SpectralGPT's 12 bands).
+    :func:`mmrsfm.datasets.raster.canonical_band_name`). ``bands`` selects and orders the output;
+    ``drop_bands`` instead keeps every other band in file order (e.g. ``drop_bands=('B10', )`` for
+    SpectralGPT's 12 bands). Read errors: see :mod:`mmrsfm.datasets.raster`.
 
     Nodata: a band's pixel is missing when it equals the band's nodata value (the file's per-band
     nodata, or ``nodata`` when given, which overrides it) or is NaN. Missing pixels are replaced by
@@ -178,7 +74,7 @@ class LoadMultiBandImage(BaseTransform):
                  modality: Optional[str] = None) -> None:
         if bands is not None and drop_bands:
             raise ValueError('give either bands (selection and order) or drop_bands, not both')
-        _check_fill(fill_value)
+        check_fill_value(fill_value)
         self.bands = None if bands is None else tuple(bands)
         self.band_names = None if band_names is None else tuple(band_names)
         self.drop_bands = tuple(drop_bands)

@@ -1,6 +1,8 @@
-from .heat_operator import HeatConductionNet
+"""Backbones, one file per family: RS-vHeat (``rs_vheat``), SpectralGPT (``spectralgpt``), the
+billion-scale RS ViT (``scalable_vit``) and RS4D's state-space backbone (``rsmamba``)."""
+from .rs_vheat import HeatConductionNet, RSvHeat
 from .rsmamba import RSMamba
-from .spectral_vit import SpectralGPT
-from .vit import ScalableViT
+from .scalable_vit import ScalableViT
+from .spectralgpt import SpectralGPT
 
-__all__ = ['HeatConductionNet', 'RSMamba', 'ScalableViT', 'SpectralGPT']
+__all__ = ['RSvHeat', 'HeatConductionNet', 'RSMamba', 'ScalableViT', 'SpectralGPT']

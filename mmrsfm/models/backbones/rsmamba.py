@@ -2,11 +2,11 @@
 Segmentation with Linear-Time State Space Distilled Visual Foundation Models", IEEE TGRS 2026).
 
 Written from the paper and the official code's behaviour (``QinzheYang/RS4D``, ``mmdet/rs4d/models.py``,
-class ``RSMamba``; ``shared/docs/REFERENCE.md`` §5): a 16x16 patch embedding, a learnable flat position
+class ``RSMamba`` and its ``arch_zoo``): a 16x16 patch embedding, a learnable flat position
 embedding, then ``num_layers`` Mamba-1 mixers (HuggingFace ``MambaMixer`` semantics) that scan the token
 sequence forwards and backwards with one LayerNorm (``pre_norm``) shared by every layer, and a final
 LayerNorm (``ln1``) after the last layer. State-dict keys are the official ones, so a converted
-checkpoint (:func:`mmrsfm.models.utils.convert_rs4d`) loads strictly.
+checkpoint (:func:`mmrsfm.models.converters.convert_rs4d`) loads strictly.
 
 What differs from the official code (outputs are the same up to float rounding):
 
@@ -39,7 +39,7 @@ from mmrsfm.registry import MODELS
 from ..layers.patch_embed import PatchEmbed, adapt_stem_bands
 from ..layers.pos_embed import resize_flat_square_pos_embed, resize_pos_embed
 from ..layers.selective_scan import causal_conv1d, selective_scan
-from ..utils.arch import parse_arch
+from ..utils.arch import loads_pretrained, parse_arch
 from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 PATH_TYPES = ('forward', 'forward_reverse_mean', 'forward_reverse_gate', 'forward_reverse_shuffle_gate',
@@ -152,15 +152,15 @@ class RSMamba(BaseModule):
     Architectures (:attr:`arch_zoo`, the official table; state 16, conv 4, dt_rank 16; parameters for
     3 bands at 1024 x 1024, i.e. a 4096-token ``pos_embed``, counted on ``meta`` in the tests):
 
-    ==========  =====  ======  =======  ===========  ===============
-    arch        width  layers  d_inner  parameters   REFERENCE §5.1
-    ==========  =====  ======  =======  ===========  ===============
+    ==========  =====  ======  =======  ===========  ====================
+    arch        width  layers  d_inner  parameters   official, from shapes
+    ==========  =====  ======  =======  ===========  ====================
     s, small      256      16      512  8,250,368    ~8.3 M
     b, base       256      24      512  11,752,448   ~11.8 M
     l, large      256      28      640  16,567,808   ~16.6 M
     h, huge       256      32      640  18,756,608   ~18.8 M
     u, uhuge2     256      48      640  27,511,808   ~27.5 M
-    ==========  =====  ======  =======  ===========  ===============
+    ==========  =====  ======  =======  ===========  ====================
 
     The gated path types add ``gate_layers`` (2 * 256 * 2 or 3 * 256 * 3 weights per layer).
 
@@ -229,6 +229,7 @@ class RSMamba(BaseModule):
         self.path_type = path_type
         out_indices = range(depth) if out_indices is None else out_indices
         self.out_indices = check_out_indices(out_indices, depth, 'layer')
+        self.out_channels = (dim, ) * len(self.out_indices)
         self.final_norm, self.frozen_stages, self.with_cp = final_norm, frozen_stages, with_cp
         factory = dict(device=device, dtype=dtype)
 
@@ -263,7 +264,7 @@ class RSMamba(BaseModule):
         """Truncated-normal position embedding (std 0.02) unless loading a pretrained checkpoint; the mixers
         keep Mamba's initialisation from construction."""
         super().init_weights()
-        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+        if loads_pretrained(self.init_cfg):
             return
         trunc_normal_(self.pos_embed, std=0.02)
 

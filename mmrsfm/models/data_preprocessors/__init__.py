@@ -1,12 +1,14 @@
 """Data preprocessors: normalisation and batching of model inputs."""
 from importlib.util import find_spec
 
-__all__ = []
+from .multimodal import MultiModalDataPreprocessor
 
-# The bi-temporal preprocessor extends mmseg's SegDataPreProcessor.
+__all__ = ['MultiModalDataPreprocessor']
+
+# The bi-temporal and multispectral preprocessors extend mmseg's SegDataPreProcessor.
 if find_spec('mmseg') is not None:
     from .bitemporal import BiTemporalDataPreprocessor
-    __all__ += ['BiTemporalDataPreprocessor']
-if find_spec('mmseg') is not None:
-    from .multispectral import MultiSpectralBiTemporalDataPreprocessor, MultiSpectralDataPreProcessor, minmax_per_band
-    __all__ += ['MultiSpectralDataPreProcessor', 'MultiSpectralBiTemporalDataPreprocessor', 'minmax_per_band']
+    from .multispectral import (MultiSpectralBiTemporalDataPreprocessor, MultiSpectralDataPreprocessor,
+                                MultiSpectralDataPreProcessor, minmax_per_band)
+    __all__ += ['BiTemporalDataPreprocessor', 'MultiSpectralDataPreprocessor', 'MultiSpectralDataPreProcessor',
+                'MultiSpectralBiTemporalDataPreprocessor', 'minmax_per_band']

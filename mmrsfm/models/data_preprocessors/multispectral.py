@@ -7,6 +7,7 @@ exactly 3 channels. What it lacks is the normalisation SpectralGPT pretrains and
 pixels). The classes below add it (``norm='minmax'``) and check band counts with clear errors;
 padding (``size`` / ``size_divisor``, labels padded with ``seg_pad_val`` = 255) is mmseg's.
 """
+import warnings
 from numbers import Number
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -31,7 +32,7 @@ def _as_list(inputs: Union[torch.Tensor, Sequence[torch.Tensor]]) -> List[torch.
 
 
 @MODELS.register_module()
-class MultiSpectralDataPreProcessor(SegDataPreProcessor):
+class MultiSpectralDataPreprocessor(SegDataPreProcessor):
     """mmseg's ``SegDataPreProcessor`` for any band count, with optional per-image min-max.
 
     Order: cast to float, per-image per-band min-max (``norm='minmax'``), then ``(x - mean) / std``
@@ -100,6 +101,21 @@ class MultiSpectralDataPreProcessor(SegDataPreProcessor):
                 batch = torch.stack(inputs)
             return dict(inputs=batch, data_samples=None)
         return super().forward(data, training)
+
+
+@MODELS.register_module(name='MultiSpectralDataPreProcessor')
+class MultiSpectralDataPreProcessor(MultiSpectralDataPreprocessor):
+    """Deprecated (v0.1) spelling of :class:`MultiSpectralDataPreprocessor`; removed in v0.3."""
+    _warned = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Once per process: a config builds its preprocessor for every runner and test.
+        if not MultiSpectralDataPreProcessor._warned:
+            MultiSpectralDataPreProcessor._warned = True
+            warnings.warn("'MultiSpectralDataPreProcessor' is deprecated; use 'MultiSpectralDataPreprocessor' "
+                          '(the spelling of every mmrsfm data preprocessor; removed in v0.3)', FutureWarning,
+                          stacklevel=2)
+        super().__init__(*args, **kwargs)
 
 
 @MODELS.register_module()

@@ -1,10 +1,11 @@
 """Prompt-based instance masks (RSPrompter-anchor style) for mmdet's two-stage detectors.
 
 Idea from Chen et al., "RSPrompter: Learning to Prompt for Remote Sensing Instance Segmentation
-based on Visual Foundation Model" (TGRS 2024), anchor variant, as used by RS4D (REFERENCE §5.3):
-each RoI's 14 x 14 features become a set of point prompts for a SAM mask decoder, which predicts
-the instance's mask over the *whole* image embedding (not a RoI-local patch). Written here from the
-papers; the decoder is :class:`~mmrsfm.models.heads.SamMaskDecoder`.
+based on Visual Foundation Model" (TGRS 2024), anchor variant, as used by RS4D's prompt head (official
+``_base_/rs4d_anchor.py`` in ``QinzheYang/RS4D``): each RoI's 14 x 14 features become a set of point
+prompts for a SAM mask decoder, which predicts the instance's mask over the *whole* image embedding
+(not a RoI-local patch). Written here from the papers; the decoder is
+:class:`~mmrsfm.models.heads.SamMaskDecoder`.
 
 Per RoI (``PromptMaskHead.forward``):
 
@@ -35,8 +36,8 @@ from mmengine.structures import InstanceData
 from torch import nn
 
 from mmrsfm.registry import MODELS
-from ..utils.ckpt_convert import unwrap_state_dict
-from .sam_mask_decoder import SamMaskDecoder, SamPositionalEmbedding, convert_sam_decoder
+from ..converters.sam import convert_sam_decoder
+from .sam_mask_decoder import SamMaskDecoder, SamPositionalEmbedding
 
 
 @MODELS.register_module()
@@ -103,7 +104,7 @@ class PromptMaskHead(BaseModule):
         if self.sam_checkpoint is None:
             return
         ckpt = CheckpointLoader.load_checkpoint(self.sam_checkpoint, map_location='cpu')
-        state = convert_sam_decoder(unwrap_state_dict(ckpt, ('state_dict', 'model')), prefix='')
+        state, _ = convert_sam_decoder(ckpt, prefix='')  # dropped: SAM's image encoder, most of its prompt encoder
         if self.box_corner_embed is None:
             state.pop('box_corner_embed.weight', None)
         own = self.state_dict()

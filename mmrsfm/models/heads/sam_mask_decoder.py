@@ -8,13 +8,12 @@ becomes, through its own 3-layer MLP (a hypernetwork), a dynamic linear classifi
 map. Positions are encoded with random Fourier features (Tancik et al. 2020).
 
 Parameter names follow Hugging Face ``transformers``' ``SamModel`` so the ``sam-vit-base`` weights
-load after stripping a prefix (see :func:`convert_sam_decoder`, which also reads the official
-release): ``mask_decoder.*`` maps to
-:class:`SamMaskDecoder` and ``shared_image_embedding.positional_embedding`` to
-:class:`SamPositionalEmbedding`'s buffer.
+load after stripping a prefix (see :func:`mmrsfm.models.converters.convert_sam_decoder`, which also
+reads the official release): ``mask_decoder.*`` maps to :class:`SamMaskDecoder` and
+``shared_image_embedding.positional_embedding`` to :class:`SamPositionalEmbedding`'s buffer.
 """
 import math
-from typing import Dict, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -255,54 +254,3 @@ class SamPositionalEmbedding(nn.Module):
         x = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w
         coords = torch.stack(torch.meshgrid(x, y, indexing='xy'), dim=-1)  # (h, w, 2) as (x, y)
         return self(coords).permute(2, 0, 1).unsqueeze(0)
-
-
-def _official_to_hf_decoder_key(key: str, num_mlp_layers: int = 3) -> str:
-    """One ``mask_decoder.*`` key of the official SAM checkpoint in HF's naming (the renames of HF's
-    ``convert_sam_to_hf.py``: norms, the upscaling Sequential, and the MLPs' first/last layers)."""
-    key = key.replace('.norm_final_attn.', '.layer_norm_final_attn.')
-    for i in range(1, 5):
-        key = key.replace(f'.norm{i}.', f'.layer_norm{i}.')
-    key = key.replace('output_upscaling.0.', 'upscale_conv1.').replace('output_upscaling.1.', 'upscale_layer_norm.')
-    key = key.replace('output_upscaling.3.', 'upscale_conv2.')
-    parts = key.split('.')
-    if ('output_hypernetworks_mlps' in key or 'iou_prediction_head' in key) and 'layers' in parts:
-        i = parts.index('layers')
-        n = int(parts[i + 1])
-        last = num_mlp_layers - 1
-        parts[i:i + 2] = ['proj_in'] if n == 0 else ['proj_out'] if n == last else ['layers', str(n - 1)]
-        key = '.'.join(parts)
-    return key
-
-
-def convert_sam_decoder(state_dict: Dict[str, torch.Tensor], prefix: str = 'mask_head.') -> Dict[str, torch.Tensor]:
-    """Map the decoder part of a SAM state dict onto :class:`~mmrsfm.models.heads.PromptMaskHead`
-    keys under ``prefix``. Both layouts are accepted:
-
-    - Hugging Face ``SamModel`` (e.g. ``facebook/sam-vit-base``): ``mask_decoder.*`` ->
-      ``{prefix}mask_decoder.*``; ``shared_image_embedding.positional_embedding`` ->
-      ``{prefix}pos_embed.positional_embedding``; ``prompt_encoder.no_mask_embed.weight`` ->
-      ``{prefix}no_mask_embed.weight``.
-    - The official release (``sam_vit_b_01ec64.pth``): ``mask_decoder.*`` renamed as HF does,
-      ``prompt_encoder.pe_layer.positional_encoding_gaussian_matrix`` -> the positional buffer.
-
-    The box-corner point embeddings (official ``prompt_encoder.point_embeddings.{2,3}.weight``, HF
-    ``prompt_encoder.point_embed.{2,3}.weight``) become ``{prefix}box_corner_embed.weight`` (2, C).
-    Other keys (image encoder, the rest of the prompt encoder) are dropped.
-    """
-    official = 'prompt_encoder.pe_layer.positional_encoding_gaussian_matrix' in state_dict
-    point = 'prompt_encoder.point_embeddings.{}.weight' if official else 'prompt_encoder.point_embed.{}.weight'
-    out = {}
-    if point.format(2) in state_dict and point.format(3) in state_dict:
-        out[prefix + 'box_corner_embed.weight'] = torch.cat([state_dict[point.format(i)] for i in (2, 3)])
-    for k, v in state_dict.items():
-        if k.startswith('mask_decoder.'):
-            out[prefix + (_official_to_hf_decoder_key(k) if official else k)] = v
-        elif k in ('shared_image_embedding.positional_embedding',
-                   'prompt_encoder.pe_layer.positional_encoding_gaussian_matrix'):
-            out[prefix + 'pos_embed.positional_embedding'] = v
-        elif k == 'prompt_encoder.no_mask_embed.weight':
-            out[prefix + 'no_mask_embed.weight'] = v
-    if not any(k.startswith(prefix + 'mask_decoder.') for k in out):
-        raise KeyError('no mask_decoder.* keys found: not a SAM (official or Hugging Face) state dict')
-    return out

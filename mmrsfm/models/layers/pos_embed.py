@@ -79,5 +79,6 @@ def resize_flat_square_pos_embed(pos_embed: torch.Tensor, size: Tuple[int, int],
     """
     extra, grid = split_square_pos_embed(pos_embed)
     if extra.shape[1]:
-        raise ValueError(f'{name} has a cls-token entry; RSMamba has none')
+        raise ValueError(f'{name} has {extra.shape[1]} leading (cls-token) entries, but this layout has none; '
+                         f'strip them before resizing (or resize with resize_pos_embed, which keeps them)')
     return resize_pos_embed_grid(grid, size).flatten(1, 2), tuple(grid.shape[1:3])

@@ -1,7 +1,7 @@
 """LayerAggregator: one stride-16 map from many same-resolution layer outputs (RS4D's ``RSFeatureAggregator``).
 
-Written from the behaviour of the official RS4D neck (``QinzheYang/RS4D``, ``mmdet/rs4d/models.py``;
-``shared/docs/REFERENCE.md`` §5.3), which RSPrompter introduced for SAM's ViT layers. The module names
+Written from the behaviour of the official RS4D neck (``QinzheYang/RS4D``, ``mmdet/rs4d/models.py``,
+class ``RSFeatureAggregator``), which RSPrompter introduced for SAM's ViT layers. The module names
 (``downconvs``, ``hidden_convs``, ``fusion_conv``) and their layer order are the official ones, so the
 official neck weights (``neck.feature_aggregator.*``) load after stripping that prefix. Follow it with
 :class:`~mmrsfm.models.necks.SimpleFPN` (``in_channels=out_channels``, ``num_outs=5``) for the 5-level

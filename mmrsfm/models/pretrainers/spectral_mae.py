@@ -1,7 +1,8 @@
 """SpectralGPT pretraining: a masked autoencoder on 3-D spectral tokens with a multi-target loss.
 
-Written from the paper (Hong et al., IEEE TPAMI 2024, arXiv 2311.07113) and a reading of the official
-``models_mae_spectral.py`` (``danfenghong/IEEE_TPAMI_SpectralGPT``); ``shared/docs/REFERENCE.md`` §3.2.
+Written from the paper (Hong et al., "SpectralGPT: Spectral Remote Sensing Foundation Model", IEEE TPAMI
+2024, arXiv 2311.07113) and a reading of the official ``models_mae_spectral.py``
+(``danfenghong/IEEE_TPAMI_SpectralGPT``).
 
 * The encoder is an unmodified :class:`~mmrsfm.models.backbones.SpectralGPT`; 90% of its 3-D tokens
   (spatial x spectral jointly) are dropped per sample (MAE random masking,
@@ -12,7 +13,7 @@ Written from the paper (Hong et al., IEEE TPAMI 2024, arXiv 2311.07113) and a re
   ``decoder_pos_embed_temporal``, 4 ``decoder_blocks`` (16 heads), ``decoder_norm`` and
   ``decoder_pred`` Linear(512 -> u * p * p) (192 at u = 3, p = 8), predicting each token's pixels in
   (band, row, column) order.
-* Loss (official ``forward_loss``), with ``target``/``pred`` the (B, t * h * w, u * p * p) patches:
+* Loss (official ``forward_loss``, same name here), with ``target``/``pred`` the (B, t * h * w, u * p * p) patches:
 
   - ``loss_masked`` = mean over masked tokens of the per-token MSE (``mean_j (pred - target)^2``);
   - ``loss_spectral_sum`` = MSE between ``pred`` and ``target`` each *summed over the t spectral
@@ -34,18 +35,19 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmengine.model.weight_init import trunc_normal_
+from mmengine.structures import BaseDataElement
 from torch import nn
 
 from mmrsfm.registry import MODELS
-from ..backbones.spectral_vit import SpectralBlock, resize_sep_pos_embed_on_load, sep_pos_embed
+from ..backbones.spectralgpt import SpectralBlock, resize_sep_pos_embed_on_load, sep_pos_embed
 from ..utils.band_norm import minmax_per_band
 from ..utils.masking import normalize_patches, random_masking, unshuffle
+from .base_pretrainer import BasePretrainer
 
 
 @MODELS.register_module()
-class SpectralMAE(BaseModel):
+class SpectralMAE(BasePretrainer):
     """SpectralGPT masked-autoencoder pretrainer (3-D random masking + multi-target reconstruction).
 
     Args:
@@ -147,13 +149,15 @@ class SpectralMAE(BaseModel):
 
     # ----------------------------------------------------------------------------------------------
     # Encoder / decoder
-    def forward_encoder(self, imgs: torch.Tensor, mask_ratio: Optional[float] = None
+    def forward_encoder(self, imgs: torch.Tensor, mask_ratio: Optional[float] = None,
+                        generator: Optional[torch.Generator] = None
                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, Tuple[int, int, int]]:
         """Embed, mask and encode.
 
         Args:
             imgs: (B, bands, H, W).
             mask_ratio: Overrides ``self.mask_ratio``.
+            generator: Random generator of the mask; None uses the global one (as the official code).
 
         Returns:
             ``(latent, mask, ids_restore, (t, h, w))``: encoded kept tokens (B, L_keep, C) after the
@@ -163,7 +167,7 @@ class SpectralMAE(BaseModel):
         tokens = bb.tokenize(imgs)  # (B, t, h, w, C)
         b, t, h, w, c = tokens.shape
         x = tokens.flatten(1, 3) + bb.get_pos_embed((t, h, w))  # position first: same as official gather
-        x, mask, ids_restore = random_masking(x, self.mask_ratio if mask_ratio is None else mask_ratio)
+        x, mask, ids_restore = random_masking(x, self.mask_ratio if mask_ratio is None else mask_ratio, generator)
         for i in range(bb.num_layers):
             x = bb.run_block(i, x)
         return bb.norm(x), mask, ids_restore, (t, h, w)
@@ -180,19 +184,20 @@ class SpectralMAE(BaseModel):
 
     # ----------------------------------------------------------------------------------------------
     # Loss
-    def reconstruction_loss(self, target: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor,
-                            num_groups: int) -> Dict[str, torch.Tensor]:
+    def forward_loss(self, imgs: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The official multi-target loss (see the module docstring).
 
         Args:
-            target: (B, t * h * w, P) true patches (:meth:`patchify`).
-            pred: (B, t * h * w, P) predicted patches.
+            imgs: (B, t * u, H, W) band-padded images (the encoder's input); the target is their
+                :meth:`patchify` patches.
+            pred: (B, t * h * w, u * p * p) predicted patches.
             mask: (B, t * h * w), 1 for masked tokens.
-            num_groups: t, the spectral groups (tokens are group-major).
 
         Returns:
             ``dict(loss_masked=..., loss_spectral_sum=...)`` (the second already weighted).
         """
+        target = self.patchify(imgs)
+        num_groups = imgs.shape[1] // self.backbone.t_patch_size  # tokens are group-major
         b, length, pdim = target.shape
         # Summed over the spectral groups, before any per-patch normalisation (as the official code).
         target_sum = target.view(b, num_groups, length // num_groups, pdim).sum(1)
@@ -216,26 +221,35 @@ class SpectralMAE(BaseModel):
             x = minmax_per_band(x)
         return self.backbone.pad_bands(x)
 
-    def loss(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples=None) -> Dict[str, torch.Tensor]:
-        """Mask, reconstruct and return the two loss terms."""
+    def _pass(self, inputs: Union[torch.Tensor, List[torch.Tensor]]
+              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, Tuple[int, int, int]]:
+        """(band-padded images, pred, mask, token volume) of one masked pass."""
         x = self._prepare(inputs)
         latent, mask, ids_restore, size = self.forward_encoder(x)
-        pred = self.forward_decoder(latent, ids_restore, size)
-        return self.reconstruction_loss(self.patchify(x), pred, mask, size[0])
+        return x, self.forward_decoder(latent, ids_restore, size), mask, size
 
-    def forward(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples=None,
-                mode: str = 'loss') -> Union[Dict[str, torch.Tensor], Tuple[torch.Tensor, ...]]:
-        """``mode='loss'``: dict of losses; ``'tensor'``: the backbone's (featmap) outputs on unmasked
-        input; ``'predict'``: ``(reconstruction (B, bands, H, W), mask (B, t * h * w))``, with the
-        padded bands and pixels cropped away."""
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            return self.backbone(self._prepare(inputs))
-        if mode == 'predict':
-            x = self._prepare(inputs)
-            latent, mask, ids_restore, size = self.forward_encoder(x)
-            recon = self.unpatchify(self.forward_decoder(latent, ids_restore, size), size)
-            bands = inputs[0].shape[0] if isinstance(inputs, (list, tuple)) else inputs.shape[1]
-            return recon[:, :bands, :x.shape[2], :x.shape[3]], mask
-        raise ValueError(f"mode must be 'loss', 'tensor' or 'predict', got {mode!r}")
+    def loss(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples=None) -> Dict[str, torch.Tensor]:
+        """Mask, reconstruct and return the two loss terms."""
+        x, pred, mask, _ = self._pass(inputs)
+        return self.forward_loss(x, pred, mask)
+
+    def predict(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples=None) -> List[BaseDataElement]:
+        """Pixel-domain prediction elements (:meth:`BasePretrainer.pack_predictions`) with the padded
+        bands and pixels cropped away: ``pred`` and ``target`` (bands, H, W) (the target is per-patch
+        normalised when ``norm_pix_loss``), ``mask`` (bands, H, W): 1 on every band and pixel of a
+        masked 3-D token."""
+        x, pred, mask, size = self._pass(inputs)
+        bands = inputs[0].shape[0] if isinstance(inputs, (list, tuple)) else inputs.shape[1]
+        target = self.patchify(x)
+        if self.norm_pix_loss:
+            target = normalize_patches(target)
+        mask = mask.float()[..., None].expand(-1, -1, self.patch_dim)
+
+        def to_image(patches: torch.Tensor) -> torch.Tensor:
+            return self.unpatchify(patches, size)[:, :bands, :x.shape[2], :x.shape[3]]
+
+        return self.pack_predictions(to_image(pred), to_image(target), to_image(mask), data_samples=data_samples)
+
+    def _forward(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples=None) -> torch.Tensor:
+        """The raw decoder output (B, t * h * w, u * p * p) of one masked pass."""
+        return self._pass(inputs)[1]

@@ -19,7 +19,7 @@ class SiameseEncoderDecoder(EncoderDecoder):
     together since they are one tensor), resizing to the original shape.
 
     Any backbone returning a tuple of NCHW maps works (``mmseg.ResNetV1c``,
-    ``mmrsfm.HeatConductionNet``, ...), with ``in_channels`` = bands of one date. The decode head's
+    ``mmrsfm.RSvHeat``, ...), with ``in_channels`` = bands of one date. The decode head's
     ``in_channels`` are the fused channels: per-date channels x 1 (``'diff'``), x 2 (``'concat'``) or
     x 3 (``'both'``), unless the fusion projects them; a mismatch is reported on the first batch.
 

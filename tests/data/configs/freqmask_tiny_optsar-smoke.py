@@ -2,9 +2,9 @@
 _base_ = ['../../../configs/pretrain/rs_vheat/freqmask_rs-vheat-base_8xb32-200e_optsar-224.py']
 crop_size = (32, 32)
 model = dict(
-    backbone=dict(arch=dict(_delete_=True, embed_dim=16, depths=(1, 1, 1, 1), post_norm=True, layer_scale=1e-5,
+    backbone=dict(arch=dict(_delete_=True, embed_dims=16, depths=(1, 1, 1, 1), post_norm=True, layer_scale=1e-5,
                             spatial_correction=True), img_size=crop_size, drop_path_rate=0.0),
-    decoder_channels=32, proj_dim=16)
+    decoder_embed_dims=32, proj_dim=16)
 train_pipeline = [
     dict(type='LoadMultiModalImages', color_types=dict(sar='grayscale')),
     dict(type='PairedRandomCropFlip', crop_size=crop_size),

@@ -1,4 +1,4 @@
-# RS4D training recipe (REFERENCE §5.3): 1024 x 1024 large-scale jitter (resize ratio 0.1-2.0, then a
+# RS4D training recipe (official `QinzheYang/RS4D` configs): 1024 x 1024 large-scale jitter (resize ratio 0.1-2.0, then a
 # 1024 crop), ImageNet statistics; AdamW lr 1e-4, weight decay 0.05; linear warmup over 50 iterations,
 # then epoch-wise cosine to 1e-7; COCO bbox + segm. Top configs set the dataloaders' pipelines from
 # lsj_train_pipeline / lsj_test_pipeline and their epochs.

@@ -134,7 +134,7 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
         model.eval()(x[:1])
     return dict(img_per_s=batch * iters / seconds, mb_per_img=mem,
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-                gflops_per_img=counter.get_total_flops() / 1e9)  # FLOPs (2 x MACs), as in ANCHORS.md
+                gflops_per_img=counter.get_total_flops() / 1e9)  # FLOPs (2 x MACs), the convention of the papers' tables
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import SINGLE_THREAD, run_tool
-from test_vit_pretrain_e2e import PRETRAIN, build_downstream, tiny_pretrain_config
+from test_scalable_vit_pretrain_e2e import PRETRAIN, build_downstream, tiny_pretrain_config
 
 pytestmark = pytest.mark.e2e
 

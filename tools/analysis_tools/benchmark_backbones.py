@@ -8,7 +8,9 @@ as Python literals). The baseline is ViT-B/16 built from torchvision's modules w
 ``F.scaled_dot_product_attention`` (fused/flash kernels on GPU and CPU); it is built for each size
 (its position embedding is sized at construction). GPU: synchronised timing and ``max_memory_allocated``; CPU:
 wall-clock timing and peak-RSS growth, each measurement in its own process so that one model's
-high-water mark does not hide another's. Prints a table, writes JSON.
+high-water mark does not hide another's. Also counts the ATen ops of one eager inference forward of
+one image (all ops, and the kernel ops among them: each is at least one launch on a GPU; see
+:mod:`mmrsfm.utils.op_count`). Prints a table, writes JSON.
 """
 import argparse
 import ast
@@ -28,6 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import mmrsfm  # noqa: F401
 from mmrsfm.registry import MODELS
+from mmrsfm.utils.op_count import count_forward_ops
 
 def _register_cpu_sdpa_flops() -> None:
     """torch's FLOP counter knows the CUDA SDPA kernels but not the CPU flash kernel; count it with
@@ -132,9 +135,11 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
         mem = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024 / batch
     with torch.no_grad(), FlopCounterMode(display=False) as counter:  # after timing: memory unaffected
         model.eval()(x[:1])
+    ops = count_forward_ops(model, x[:1])  # one image, eager: each kernel op is >= 1 launch on a GPU
     return dict(img_per_s=batch * iters / seconds, mb_per_img=mem,
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-                gflops_per_img=counter.get_total_flops() / 1e9)  # FLOPs (2 x MACs), the convention of the papers' tables
+                gflops_per_img=counter.get_total_flops() / 1e9,  # FLOPs (2 x MACs), the convention of the papers' tables
+                ops_per_img=ops['total'], kernel_ops_per_img=ops['kernels'])
 
 
 def main() -> None:
@@ -188,14 +193,15 @@ def main() -> None:
                              and r['dtype'] == dtype), None)
                 rows[-1]['vs_vit_b16'] = rows[-1]['img_per_s'] / base['img_per_s'] if base else None
 
-    header = f"{'model':<42}{'size':>6}{'dtype':>6}{'img/s':>10}{'x ViT-B':>9}{'MB/img':>9}{'params M':>10}{'GFLOPs':>9}"
+    header = (f"{'model':<42}{'size':>6}{'dtype':>6}{'img/s':>10}{'x ViT-B':>9}{'MB/img':>9}{'params M':>10}"
+              f"{'GFLOPs':>9}{'ATen ops':>10}{'kernels':>9}")
     print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}, torch {torch.__version__}, '
           f'threads {torch.get_num_threads()}\n{header}')
     for r in rows:
         mem = f"{r['mb_per_img']:.1f}" if r['mb_per_img'] is not None else 'n/a'
         ratio = f"{r['vs_vit_b16']:.2f}" if r['vs_vit_b16'] is not None else '-'
         print(f"{r['model'][:41]:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
-              f"{r['params_m']:>10.2f}{r['gflops_per_img']:>9.1f}")
+              f"{r['params_m']:>10.2f}{r['gflops_per_img']:>9.1f}{r['ops_per_img']:>10}{r['kernel_ops_per_img']:>9}")
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(rows, f, indent=2)

@@ -53,7 +53,7 @@ MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmrsfm.models'])
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=_ENGINE)
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['mmrsfm.models'])
-TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['mmrsfm.models'])
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['mmrsfm.models', 'mmrsfm.evaluation'])
 
 # Optimisation (e.g. layer-wise lr decay for any model whose backbone has get_layer_depth).
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=_ENGINE)

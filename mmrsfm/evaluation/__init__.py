@@ -2,11 +2,16 @@
 from importlib.util import find_spec
 
 from .change_detection_metric import ChangeDetectionMetric, change_detection_scores, confusion_matrix
+from .poly_iou import ExactRBboxOverlaps2D, poly_iou, poly_iou_aligned, poly_nms, rbox_iou, rbox_to_poly
 
-__all__ = ['ChangeDetectionMetric', 'change_detection_scores', 'confusion_matrix']
+__all__ = ['ChangeDetectionMetric', 'change_detection_scores', 'confusion_matrix', 'ExactRBboxOverlaps2D', 'poly_iou',
+           'poly_iou_aligned', 'poly_nms', 'rbox_iou', 'rbox_to_poly']
 
-# DOTA merging needs mmrotate (rotated NMS, eval_rbbox_map), an optional dependency of mmrsfm.
+# The DOTA metrics serve mmrotate's test loops (rotated boxes in the data samples), an optional
+# dependency of mmrsfm; their maths (poly_iou) needs only torch.
 if find_spec('mmrotate') is not None:
     from .dota_merge_metric import DOTAMergeMetric
-    from .dota_task1 import evaluate_task1, merge_patch_predictions, read_task1, write_task1
-    __all__ += ['DOTAMergeMetric', 'evaluate_task1', 'merge_patch_predictions', 'read_task1', 'write_task1']
+    from .dota_task1 import evaluate_task1, merge_patch_predictions, read_task1, voc_eval_polys, write_task1
+    from .dota_voc_metric import DOTAVOCMetric
+    __all__ += ['DOTAMergeMetric', 'DOTAVOCMetric', 'evaluate_task1', 'merge_patch_predictions', 'read_task1',
+                'voc_eval_polys', 'write_task1']

@@ -19,20 +19,21 @@ class DOTAMergeMetric(BaseMetric):
     this undoes the resize of multi-scale patches (``{image}__{rate}__{x}___{y}``, see
     :mod:`mmrsfm.datasets.dota_split`), and scores the merged result when full-image labels are given:
     the mAP is computed from the written ``Task1_*.txt`` files themselves
-    (:func:`~mmrsfm.evaluation.dota_task1.evaluate_task1`, the official protocol), so what is reported
-    is what would be submitted.
+    (:func:`~mmrsfm.evaluation.dota_task1.evaluate_task1`, the official devkit's scoring, checked
+    against it), so what is reported is what would be submitted. The merging NMS uses the exact
+    polygon IoU (mmcv's ``nms_rotated`` keeps some near-coincident duplicates: it scores them IoU 0).
 
     Args:
         outfile_prefix: Folder for ``Task1_{category}.txt`` and ``{basename}.zip``; None writes to a
             temporary folder (removed afterwards: only useful with ``ann_dir``).
         ann_dir: Full-image ``labelTxt`` folder of the tested split (e.g. ``data/DOTA/val/labelTxt``);
             None only writes the submission (the test split has no labels).
-        iou_thrs: Polygon IoU(s) for a match; reports ``AP{iou*100}`` each and their mean ``mAP``.
+        iou_thrs: Polygon IoU(s) a match must exceed; reports ``AP{iou*100}`` each and their mean ``mAP``.
         eval_mode: ``'11points'`` (official, VOC07) or ``'area'``.
         nms_iou_thr: IoU of the per-category rotated NMS across overlapping patches and scales.
         rescaled_patches: False for patches of mmrotate's ``img_split.py`` (not resized; the name
             carries the window size).
-        nproc: Processes used to match detections.
+        nproc: Unused (the scoring is vectorised); kept for existing configs.
         collect_device: Device for collecting results across ranks.
         prefix: Metric-name prefix. Defaults to ``'dota_full'``.
     """

@@ -1,11 +1,13 @@
-"""Score a folder of DOTA Task1 files against full-image ``labelTxt`` files (the official protocol).
+"""Score a folder of DOTA Task1 files against full-image ``labelTxt`` files, exactly as the official devkit.
 
     python tools/analysis_tools/eval_dota_task1.py work_dirs/Task1 data/DOTA2_0/val/labelTxt
     python tools/analysis_tools/eval_dota_task1.py work_dirs/Task1 data/DOTA2_0/val/labelTxt --eval-mode area
 
-VOC07 11-point AP at IoU 0.5 by default, difficult labels ignored; the IoU and the other details are
-in ``mmrsfm/evaluation/dota_task1.py``. Prints the per-category table and one line
-``dota-task1 mAP=... AP_{category}=...``.
+The devkit's ``dota_evaluation_task1.py`` protocol (CAPTAIN-WHU/DOTA_devkit, the evaluation server's
+scorer): polygon IoU of the label's own quadrilateral, IoU > 0.5, difficult labels ignored, VOC07
+11-point AP; per-category APs equal the devkit's (tests/test_evaluation/test_dota_devkit_equivalence.py).
+Details in ``mmrsfm/evaluation/dota_task1.py``. Prints the per-category table and one line
+``dota-task1 mAP=... AP_{category}=...`` (categories with non-difficult labels).
 """
 import argparse
 from typing import List, Optional
@@ -22,7 +24,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help='categories (default: the 18 of DOTA v2.0, which include those of v1.0/v1.5)')
     parser.add_argument('--iou-thr', type=float, default=0.5)
     parser.add_argument('--eval-mode', choices=['11points', 'area'], default='11points')
-    parser.add_argument('--nproc', type=int, default=4)
+    parser.add_argument('--nproc', type=int, default=4, help='unused (kept for old command lines)')
     args = parser.parse_args(argv)
     mean_ap, aps = evaluate_task1(args.task1_dir, args.ann_dir, args.classes, args.iou_thr, args.eval_mode,
                                   args.nproc)

@@ -9,7 +9,7 @@ from mmengine.config import DictAction
 from mmengine.logging import print_log
 
 import mmrsfm  # noqa: F401  (version checks; Runner-checkpoint allow-list for torch.load)
-from mmrsfm.utils.preflight import check_checkpoint, check_data_roots, load_config
+from mmrsfm.utils.preflight import check_checkpoint, check_data_roots, check_pretrained_weights, load_config
 from mmrsfm.utils.tool_setup import build_runner, finish_distributed, setup_common
 
 
@@ -61,6 +61,7 @@ def main() -> None:
     if cfg.get('load_from'):
         check_checkpoint(cfg.load_from, '--resume' if args.resume else 'load_from')
     check_data_roots(cfg, ['train', 'val'])
+    check_pretrained_weights(cfg)  # init_cfg / pretrained weights: on disk, cached or downloadable
 
     runner = build_runner(cfg)
     runner.train()

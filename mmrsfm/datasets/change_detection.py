@@ -12,6 +12,7 @@ import mmengine
 from mmseg.datasets import BaseSegDataset
 
 from mmrsfm.registry import DATASETS
+from .label_checks import IGNORE_INDEX, LabelValuesMixin
 from .sentinel2 import S2_BANDS
 from .transforms.bitemporal import DatePath
 
@@ -30,7 +31,7 @@ def _raise_missing(missing: List[str], what: str) -> None:
 
 
 @DATASETS.register_module()
-class BiTemporalDataset(BaseSegDataset):
+class BiTemporalDataset(LabelValuesMixin, BaseSegDataset):
     """Image pairs matched by file name across three folders, mmseg-style.
 
     Layout (folders set by ``data_prefix=dict(img_path_a=..., img_path_b=..., seg_map_path=...)``)::
@@ -43,20 +44,32 @@ class BiTemporalDataset(BaseSegDataset):
 
     Subclasses declare :attr:`LABEL_FILE_VALUES`, the value that stands for each class in the label
     files (e.g. LEVIR-CD's 0/255); it becomes the ``label_map`` that ``LoadCDAnnotations`` applies.
+    ``LoadCDAnnotations`` also checks every change map when it first loads it (once per file and
+    process): a value that is not a declared label-file value is an error naming the file, the values
+    and the fix, instead of an ``IndexError`` in the loss (LEVIR-CD) or a silently wrong map (OSCD).
 
     Args:
         img_suffix: Suffix of both dates' images. Defaults to '.png'.
         seg_map_suffix: Suffix of the change maps. Defaults to '.png'.
         data_prefix: Folders of date A, date B and the change maps (leave ``seg_map_path`` out for
             unlabelled pairs). Defaults to ``dict(img_path_a='A', img_path_b='B', seg_map_path='label')``.
+        label_map: Extra or changed entries ``{label-file value: class index}`` (255 = ignored) on top
+            of :attr:`LABEL_FILE_VALUES`, e.g. ``label_map={1: 1}`` for LEVIR-CD-style maps stored as
+            0/1, or ``{0: 255}`` to ignore OSCD pixels marked 0. Defaults to None.
+        check_labels: Check the change-map values (see above). Defaults to True.
         **kwargs: ``BaseSegDataset`` arguments (``data_root``, ``ann_file``, ``pipeline``, ...).
     """
     METAINFO = dict(classes=('unchanged', 'changed'), palette=[[0, 0, 0], [255, 255, 255]])
     #: Value of class i in the label files; None when files already hold class indices.
     LABEL_FILE_VALUES: Optional[Tuple[int, ...]] = None
+    LABEL_DATASET = 'change-detection'
+    LABEL_EXPECTED = 'class indices'
+    CHECK_IN_PREPARE = False  # LoadCDAnnotations checks the map it reads anyway
 
     def __init__(self, img_suffix: str = '.png', seg_map_suffix: str = '.png',
-                 data_prefix: Optional[Dict[str, str]] = None, **kwargs) -> None:
+                 data_prefix: Optional[Dict[str, str]] = None, label_map: Optional[Dict[int, int]] = None,
+                 check_labels: bool = True, **kwargs) -> None:
+        self.file_label_map, self.check_labels = label_map, check_labels
         if data_prefix is None:
             data_prefix = dict(img_path_a='A', img_path_b='B', seg_map_path='label')
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, data_prefix=data_prefix, **kwargs)
@@ -71,9 +84,20 @@ class BiTemporalDataset(BaseSegDataset):
         value_map = {v: class_map.get(i, i) for i, v in enumerate(cls.LABEL_FILE_VALUES)}
         return {v: i for v, i in value_map.items() if v != i} or None
 
+    def default_label_table(self) -> Dict[int, int]:
+        if self.LABEL_FILE_VALUES is None:  # files hold class indices, and 255 where ignored
+            return {**super().default_label_table(), IGNORE_INDEX: IGNORE_INDEX}
+        return {value: index for index, value in enumerate(self.LABEL_FILE_VALUES)}
+
     def _sample(self, img_a: DatePath, img_b: DatePath, seg_map: Optional[str]) -> dict:
-        return dict(img_path=(img_a, img_b), seg_map_path=seg_map, label_map=self.label_map,
-                    reduce_zero_label=self.reduce_zero_label, seg_fields=[])
+        if getattr(self, '_label_spec', None) is None:  # computed once per dataset
+            self._label_spec = (self.sample_label_map(), self.accepted_label_values())
+        label_map, values = self._label_spec
+        sample = dict(img_path=(img_a, img_b), seg_map_path=seg_map, label_map=label_map,
+                      reduce_zero_label=self.reduce_zero_label, seg_fields=[])
+        if self.check_labels and seg_map is not None:  # read by LoadCDAnnotations
+            sample['label_check'] = dict(values=values, dataset=self.LABEL_DATASET, expected=self.LABEL_EXPECTED)
+        return sample
 
     def load_data_list(self) -> List[dict]:
         dir_a, dir_b = self.data_prefix.get('img_path_a'), self.data_prefix.get('img_path_b')
@@ -119,9 +143,12 @@ class LEVIRCDDataset(BiTemporalDataset):
         LEVIR-CD/{train,val,test}/label/*.png  change map, 0 = unchanged, 255 = changed
 
     e.g. ``data_root='data/levir-cd/', data_prefix=dict(img_path_a='train/A', img_path_b='train/B',
-    seg_map_path='train/label')``. Label values 0/255 are mapped to classes 0/1.
+    seg_map_path='train/label')``. Label values 0/255 are mapped to classes 0/1; any other value is an
+    error naming the file (see ``label_map`` of :class:`BiTemporalDataset` for maps stored otherwise).
     """
     LABEL_FILE_VALUES = (0, 255)
+    LABEL_DATASET = 'LEVIR-CD'
+    LABEL_EXPECTED = '0 = unchanged, 255 = changed'
 
 
 @DATASETS.register_module()
@@ -155,6 +182,8 @@ class OSCDDataset(BiTemporalDataset):
         **kwargs: ``BaseSegDataset`` arguments.
     """
     LABEL_FILE_VALUES = (1, 2)
+    LABEL_DATASET = 'OSCD'
+    LABEL_EXPECTED = '1 = unchanged, 2 = changed'
 
     def __init__(self, bands: Sequence[str] = S2_BANDS, rectified: bool = False,
                  ann_file: str = 'images/train.txt', data_prefix: Optional[Dict[str, str]] = None,
@@ -171,6 +200,16 @@ class OSCDDataset(BiTemporalDataset):
                          **kwargs)
 
     def _band_files(self, folder: str) -> Tuple[str, ...]:
+        if not osp.isdir(folder):
+            other = folder[:-len('_rect')] if self.rectified else folder + '_rect'
+            if osp.isdir(other):
+                flag = 'False' if self.rectified else 'True'
+                kind = 'the native bands (imgs_1/imgs_2)' if self.rectified else 'only the rectified bands'
+                raise FileNotFoundError(
+                    f"OSCD image folder '{folder}' does not exist, but '{other}' does: this copy holds {kind}. "
+                    f'Fix: set rectified={flag} in the dataset config, e.g. --cfg-options '
+                    f'train_dataloader.dataset.rectified={flag} val_dataloader.dataset.rectified={flag} '
+                    f'test_dataloader.dataset.rectified={flag}')
         _require_dir(folder, 'OSCD image folder')
         files = sorted(f for f in os.listdir(folder) if f.lower().endswith('.tif'))
         out = []

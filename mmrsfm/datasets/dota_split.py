@@ -25,6 +25,7 @@ tools differ, the choice is stated.
   ``diff_thr`` (100 by default), so the flag changes nothing unless a config asks for it.
 """
 import json
+import logging
 import multiprocessing
 import os
 import os.path as osp
@@ -368,7 +369,8 @@ def split_dota(img_dirs: Union[str, Sequence[str]], out_dir: str,
 
     Returns:
         The counts also written to ``meta.json``: ``images``, ``patches``, ``empty_patches_dropped``,
-        ``unknown_objects_skipped``, ``missing_label_files``.
+        ``unknown_objects_skipped``, ``missing_label_files``, ``zero_area_objects_dropped`` and
+        ``objects_outside_image`` (objects no patch can hold; both logged with their files).
 
     Raises:
         DOTAFormatError: A malformed label line or unknown category (``file:line``).
@@ -386,10 +388,12 @@ def split_dota(img_dirs: Union[str, Sequence[str]], out_dir: str,
         raise FileExistsError(f'{img_out} is not empty; remove it or choose another out_dir, so patches '
                               f'of different splits are not mixed')
 
-    jobs, missing, unknown = [], 0, 0
+    jobs, missing, unknown, zero_area = [], 0, 0, []
     for img_dir, ann_dir in zip(img_dirs, ann_dirs):
         if not osp.isdir(img_dir):
             raise FileNotFoundError(f'image folder {img_dir} does not exist')
+        if ann_dir is not None and not osp.isdir(ann_dir):
+            raise FileNotFoundError(_missing_label_folder(img_dir, ann_dir))
         for file in sorted(os.listdir(img_dir)):
             stem, ext = osp.splitext(file)
             if ext.lower() not in IMG_EXTENSIONS:
@@ -400,6 +404,8 @@ def split_dota(img_dirs: Union[str, Sequence[str]], out_dir: str,
                 if osp.isfile(txt):
                     labels = parse_dota_txt(txt, classes, skip_unknown)
                     unknown += labels.num_unknown
+                    labels, dropped = _drop_zero_area(labels)
+                    zero_area += [f'{txt} (object {i + 1})' for i in dropped]
                 elif allow_missing_labels:
                     missing += 1
                     labels = DOTALabels.empty()
@@ -428,9 +434,19 @@ def split_dota(img_dirs: Union[str, Sequence[str]], out_dir: str,
         infos = [worker(job) for job in jobs]
 
     dropped = sum(info.pop('empty_dropped') for info in infos)
+    outside = [f"{info['file']} ({info['outside']})" for info in infos if info['outside']]
     images = dict(zip(stems, infos))
     counts = dict(images=len(images), patches=sum(i['patches'] for i in infos), empty_patches_dropped=dropped,
-                  unknown_objects_skipped=unknown, missing_label_files=missing)
+                  unknown_objects_skipped=unknown, missing_label_files=missing,
+                  zero_area_objects_dropped=len(zero_area),
+                  objects_outside_image=sum(i['outside'] for i in infos))
+    if zero_area or outside:  # objects no patch can hold: dropped, so say which
+        print_log('DOTA split: objects dropped because no patch can hold them: '
+                  + '; '.join(filter(None, [
+                      f'{len(zero_area)} of zero area: ' + ', '.join(zero_area[:5]) if zero_area else '',
+                      f"{counts['objects_outside_image']} entirely outside their image: " + ', '.join(outside[:5])
+                      if outside else ''])) + '. Fix: correct these label lines if the objects are real.',
+                  logger='current', level=logging.WARNING)
     params = dict(patch_size=patch_size, gap=gap, rates=list(rates), iof_thr=iof_thr,
                   trunc_difficult=trunc_difficult, save_empty=save_empty, fill=fill, img_ext=img_ext,
                   img_dirs=img_dirs, ann_dirs=ann_dirs)
@@ -439,6 +455,27 @@ def split_dota(img_dirs: Union[str, Sequence[str]], out_dir: str,
     print_log('DOTA split: ' + ', '.join(f'{k}={v}' for k, v in counts.items()) + f' -> {out_dir}',
               logger='current')
     return counts
+
+
+def _drop_zero_area(labels: DOTALabels) -> Tuple[DOTALabels, List[int]]:
+    """``labels`` without its zero-area objects (degenerate polygons no window can hold), and their indices."""
+    zero = [i for i, poly in enumerate(labels.polys) if polygon_area(poly.reshape(4, 2)) <= 1e-9]
+    if not zero:
+        return labels, []
+    keep = np.setdiff1d(np.arange(len(labels.names)), zero)
+    return DOTALabels(labels.polys[keep], [labels.names[i] for i in keep], labels.difficult[keep], labels.header,
+                      labels.num_unknown), zero
+
+
+def _missing_label_folder(img_dir: str, ann_dir: str) -> str:
+    """The message for a whole label folder that is missing (not one image's label file)."""
+    sibling = osp.join(osp.dirname(osp.normpath(img_dir)), 'labelTxt')
+    where = (f"the release keeps them next to the images: '{sibling}' exists, pass that" if osp.isdir(sibling)
+             and osp.normpath(sibling) != osp.normpath(ann_dir) else
+             'the release keeps them in {train,val}/labelTxt next to {train,val}/images')
+    return (f"label folder '{ann_dir}' (--ann-dirs, for the images in '{img_dir}') does not exist. Fix: {where}; for "
+            f'the unlabelled test split leave --ann-dirs out (every patch is kept). (--allow-missing-labels is '
+            f'for single images without a label file, not for a missing folder.)')
 
 
 def _split_and_write(job: Tuple[str, Optional[DOTALabels]], img_out: str, ann_out: str, save_empty: bool,
@@ -463,5 +500,11 @@ def _split_and_write(job: Tuple[str, Optional[DOTALabels]], img_out: str, ann_ou
                              for p, n, d in zip(patch.labels.polys, patch.labels.names, patch.labels.difficult))
         written += 1
     header = {} if labels is None else labels.header
+    outside = 0
+    if labels is not None and len(labels.names):
+        corners = labels.polys.reshape(-1, 4, 2)
+        lo, hi = corners.min(1), corners.max(1)
+        outside = int(((hi <= 0).any(1) | (lo >= (img.shape[1], img.shape[0])).any(1)).sum())
     return dict(file=osp.basename(path), width=img.shape[1], height=img.shape[0], header=header,
-                objects=0 if labels is None else len(labels.names), patches=written, empty_dropped=dropped)
+                objects=0 if labels is None else len(labels.names), patches=written, empty_dropped=dropped,
+                outside=outside)

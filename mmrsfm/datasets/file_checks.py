@@ -2,9 +2,10 @@
 reported with the file, what is wrong, and the fix, instead of surfacing later as a shape error in a
 transform or a silently dropped sample.
 """
+import logging
 import os.path as osp
 from collections import Counter
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -68,7 +69,7 @@ def check_same_size(image: str, image_hw: Tuple[int, int], label: str, label_hw:
 
 
 def check_coco(data: dict, ann_file: str, img_dir: Optional[str], classes: Sequence[str],
-               check_images: bool = True) -> Dict[str, int]:
+               check_images: bool = True, invalid_instances: str = 'log') -> Dict[str, int]:
     """Validate a COCO instance-annotation dict before mmdet parses it.
 
     mmdet's ``CocoDataset`` silently drops annotations whose category is not in ``classes``, reorders
@@ -81,9 +82,15 @@ def check_coco(data: dict, ann_file: str, img_dir: Optional[str], classes: Seque
         img_dir: Folder that ``file_name`` is relative to; ``None`` skips the file checks.
         classes: The dataset's class names (``metainfo['classes']``).
         check_images: Read each image header and compare its size with the json's height/width.
+        invalid_instances: What to do with instances mmdet would drop silently (malformed polygons:
+            odd coordinate count, fewer than 3 points, zero area, entirely outside the image; boxes
+            with ``w < 1``, ``h < 1``, ``area <= 0`` or outside the image; RLE of another size; see
+            :func:`check_instances`): ``'log'`` counts them in the log with the annotation ids,
+            ``'error'`` raises. Either way a file whose every annotation would be dropped is an error.
 
     Returns:
-        Counts: ``images``, ``annotations``, ``images_without_annotations``.
+        Counts: ``images``, ``annotations``, ``images_without_annotations``, ``invalid_polygons``,
+        ``dropped_annotations``, ``images_emptied``.
     """
     missing_keys = [k for k in ('images', 'annotations', 'categories') if k not in data]
     if missing_keys:
@@ -134,8 +141,135 @@ def check_coco(data: dict, ann_file: str, img_dir: Optional[str], classes: Seque
                         f"'{ann_file}': image '{path}' is {hw[0]}x{hw[1]} but the file records "
                         f"{img['height']}x{img['width']} (HxW); masks and boxes would be misplaced. Fix: "
                         f'regenerate the annotation file from these images.')
+    if invalid_instances not in ('log', 'error'):
+        raise ValueError(f"invalid_instances must be 'log' or 'error', got {invalid_instances!r}")
+    report = check_instances(data, ann_file)
+    if report['invalid_polygons'] or report['dropped']:
+        message = describe_instance_report(report, ann_file)
+        every = report['annotations'] and len(report['dropped']) == report['annotations']
+        if every or invalid_instances == 'error':
+            every_text = 'Every annotation would be dropped, so images would train without objects. ' if every else ''
+            raise DatasetFormatError(
+                f'{message}. {every_text}'
+                f'Fix: regenerate the annotation file (a COCO polygon is a flat [x0, y0, x1, y1, ...] list of at '
+                f'least 3 points inside its image), or remove the named annotations'
+                f"{'' if every else '; invalid_instances=log drops and counts them instead'}.")
+        print_log(message + ' (mmdet would drop these without a message)', logger='current', level=logging.WARNING)
     stats = dict(images=len(images), annotations=len(data['annotations']),
-                 images_without_annotations=len(images) - len(annotated))
+                 images_without_annotations=len(images) - len(annotated),
+                 invalid_polygons=len(report['invalid_polygons']), dropped_annotations=len(report['dropped']),
+                 images_emptied=len(report['images_emptied']))
     print_log(f"{ann_file}: {stats['images']} images, {stats['annotations']} annotations, "
-              f"{stats['images_without_annotations']} images without annotations", logger='current')
+              f"{stats['images_without_annotations']} images without annotations"
+              + (f", {stats['dropped_annotations']} annotations dropped as invalid" if stats['dropped_annotations']
+                 else ''), logger='current')
     return stats
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Instance annotations: what mmdet drops without a word
+
+
+def polygon_problem(poly, width: float, height: float) -> Optional[str]:
+    """Why mmdet would drop (or wrongly rasterise) one COCO polygon ``[x0, y0, x1, y1, ...]``, or None.
+
+    mmdet's ``LoadAnnotations`` silently drops polygons with an odd number of coordinates or fewer
+    than 3 points, and the whole instance when none is left; a zero-area polygon or one entirely
+    outside the image rasterises to an empty mask.
+    """
+    if not isinstance(poly, (list, tuple)) or not all(isinstance(v, (int, float)) for v in poly):
+        return 'not a flat list of numbers'
+    n = len(poly)
+    if n % 2:
+        return f'odd number of coordinates ({n})'
+    if n < 6:
+        return f'fewer than 3 points ({n // 2})'
+    xs, ys = np.asarray(poly[0::2], np.float64), np.asarray(poly[1::2], np.float64)
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        return 'non-finite coordinates'
+    if abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(np.roll(xs, -1), ys))) < 1e-9:
+        return 'zero area'
+    if xs.max() <= 0 or ys.max() <= 0 or xs.min() >= width or ys.min() >= height:
+        return f'entirely outside the {int(width)}x{int(height)} image'
+    return None
+
+
+def annotation_problems(ann: dict, img: dict) -> Tuple[Optional[list], List[str], Optional[str]]:
+    """Check one COCO annotation against its image as mmdet's ``CocoDataset`` and ``LoadAnnotations`` use it.
+
+    Returns:
+        ``(segmentation, problems, drop)``: the segmentation with invalid polygons removed (None when
+        it has none or is RLE), a description of each invalid polygon, and why the whole annotation is
+        lost (None when it is kept): a box mmdet skips (``w < 1``, ``h < 1``, ``area <= 0``, outside
+        the image) or a segmentation with no valid polygon / an RLE of another size.
+    """
+    width, height = img.get('width'), img.get('height')
+    if len(ann.get('bbox') or ()) != 4:
+        return None, [], f"bbox {ann.get('bbox')} is not [x, y, w, h]"
+    x, y, w, h = ann['bbox']
+    if width is not None and height is not None:
+        if max(0, min(x + w, width) - max(x, 0)) * max(0, min(y + h, height) - max(y, 0)) == 0:
+            return None, [], f'bbox {ann["bbox"]} outside the {width}x{height} image'
+    if ann.get('area', w * h) <= 0 or w < 1 or h < 1:
+        return None, [], f'bbox {ann["bbox"]} / area {ann.get("area")} (mmdet skips w < 1, h < 1, area <= 0)'
+    seg = ann.get('segmentation')
+    if isinstance(seg, dict):
+        size = seg.get('size')
+        if 'counts' not in seg or (height is not None and list(size or []) != [height, width]):
+            return None, [], f'RLE of size {size} for a {height}x{width} image'
+        return None, [], None
+    if not seg:  # boxes only: nothing to check
+        return None, [], None
+    if not isinstance(seg, list):
+        return None, [], f'segmentation {type(seg).__name__} is neither polygons nor RLE'
+    kept, problems = [], []
+    for i, poly in enumerate(seg):
+        why = polygon_problem(poly, width or np.inf, height or np.inf)
+        if why is None:
+            kept.append(poly)
+        else:
+            problems.append(f'polygon {i}: {why}')
+    if not kept:
+        return [], problems, 'no valid polygon left'
+    return kept, problems, None
+
+
+def check_instances(data: dict, ann_file: str) -> Dict[str, object]:
+    """Count, per kind, the instances mmdet would drop silently (see :func:`annotation_problems`).
+
+    Returns:
+        ``dict(invalid_polygons=[(ann id, file name, problem), ...], dropped=[(ann id, file name,
+        reason), ...], images_emptied=[file name, ...], annotations=N)``; ``images_emptied`` are
+        images whose every annotation is dropped (they would train as empty images).
+    """
+    images = {img['id']: img for img in data['images']}
+    bad_polys, dropped, per_image, lost = [], [], Counter(), Counter()
+    for ann in data['annotations']:
+        img = images[ann['image_id']]
+        _, problems, drop = annotation_problems(ann, img)
+        bad_polys += [(ann.get('id'), img['file_name'], p) for p in problems]
+        per_image[ann['image_id']] += 1
+        if drop:
+            dropped.append((ann.get('id'), img['file_name'], drop))
+            lost[ann['image_id']] += 1
+    emptied = [images[i]['file_name'] for i, n in lost.items() if n == per_image[i]]
+    return dict(invalid_polygons=bad_polys, dropped=dropped, images_emptied=emptied,
+                annotations=len(data['annotations']))
+
+
+def describe_instance_report(report: Dict[str, object], ann_file: str, limit: int = 5) -> str:
+    """One log message for :func:`check_instances`' report: counts, then the first ids and problems."""
+    def shown(items):
+        return '; '.join(f'id {i} ({f}): {p}' for i, f, p in items[:limit]) + (
+            f'; ... {len(items) - limit} more' if len(items) > limit else '')
+
+    parts = []
+    if report['invalid_polygons']:
+        bad = report['invalid_polygons']
+        parts.append(f'{len(bad)} invalid polygon(s) removed [{shown(bad)}]')
+    if report['dropped']:
+        parts.append(f"{len(report['dropped'])} of {report['annotations']} annotation(s) dropped "
+                     f"[{shown(report['dropped'])}]")
+    if report['images_emptied']:
+        parts.append(f"{len(report['images_emptied'])} image(s) lost every object, e.g. {report['images_emptied'][:3]}")
+    return f"{ann_file}: " + ', '.join(parts)

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence
 from mmseg.datasets import BaseSegDataset
 
 from mmrsfm.registry import DATASETS
+from .label_checks import LabelValuesMixin
 
 #: Band names assumed for SegMunich's 10 undescribed bands, in file order (see the module docstring).
 SEGMUNICH_BANDS = ('B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B8A', 'B11', 'B12')
@@ -40,26 +41,36 @@ SEGMUNICH_PALETTE = [[0, 0, 0], [255, 255, 100], [230, 128, 0], [200, 230, 100],
 
 
 @DATASETS.register_module()
-class SegMunichDataset(BaseSegDataset):
+class SegMunichDataset(LabelValuesMixin, BaseSegDataset):
     """SegMunich in its release layout (see the module docstring), labels mapped to 13 training ids.
 
     Every id listed in ``dataset/<split>.txt`` needs its image and label; missing files raise
     ``FileNotFoundError`` naming them. Label-file values are mapped to training ids by the sample's
     ``label_map`` (applied by mmseg's ``LoadAnnotations``); a class subset
-    (``metainfo=dict(classes=...)``) composes with it as in mmseg.
+    (``metainfo=dict(classes=...)``) composes with it as in mmseg. A label file holding a value outside
+    :data:`SEGMUNICH_LABEL_VALUES` is an error naming the file and the values (checked once per file
+    when it is first loaded), unless ``label_map`` declares it.
 
     Args:
         split: ``'train'`` or ``'val'``: sets ``ann_file='dataset/<split>.txt'`` and
             ``data_prefix=dict(img_path='<split>/img', seg_map_path='<split>/label')`` unless given.
             Defaults to 'train'.
+        label_map: Extra or changed entries ``{label-file value: class index}`` (255 = ignored) on top
+            of :data:`SEGMUNICH_LABEL_VALUES`, e.g. ``label_map={255: 255}``. Defaults to None.
+        check_labels: Check the label-file values (see above). Defaults to True.
         **kwargs: ``BaseSegDataset`` arguments (``data_root``, ``pipeline``, ...).
     """
     METAINFO = dict(classes=SEGMUNICH_CLASSES, palette=SEGMUNICH_PALETTE)
+    LABEL_DATASET = 'SegMunich'
+    LABEL_EXPECTED = 'SEGMUNICH_LABEL_VALUES: ' + ', '.join(
+        f'{v} = {c}' for v, c in zip(SEGMUNICH_LABEL_VALUES, SEGMUNICH_CLASSES))
 
     def __init__(self, split: str = 'train', ann_file: Optional[str] = None,
                  data_prefix: Optional[Dict[str, str]] = None, img_suffix: str = '.tif',
-                 seg_map_suffix: str = '.tif', **kwargs) -> None:
+                 seg_map_suffix: str = '.tif', label_map: Optional[Dict[int, int]] = None,
+                 check_labels: bool = True, **kwargs) -> None:
         self.split = split
+        self.file_label_map, self.check_labels = label_map, check_labels
         super().__init__(
             ann_file=f'dataset/{split}.txt' if ann_file is None else ann_file,
             data_prefix=dict(img_path=f'{split}/img', seg_map_path=f'{split}/label') if data_prefix is None
@@ -73,11 +84,17 @@ class SegMunichDataset(BaseSegDataset):
         values = {v: class_map.get(i, i) for i, v in enumerate(SEGMUNICH_LABEL_VALUES)}
         return {v: i for v, i in values.items() if v != i} or None
 
+    def default_label_table(self) -> Dict[int, int]:
+        return {value: index for index, value in enumerate(SEGMUNICH_LABEL_VALUES)}
+
     def load_data_list(self) -> List[dict]:
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f"SegMunich split list '{self.ann_file}' does not exist. Fix: set data_root "
                                     f'to the folder holding dataset/{{train,val}}.txt and {{train,val}}/img|label')
         data_list = super().load_data_list()
+        label_map = self.sample_label_map()
+        for info in data_list:
+            info['label_map'] = label_map
         if not data_list:
             raise ValueError(f"SegMunichDataset: empty split, '{self.ann_file}' lists no sample")
         missing = [p for d in data_list for p in (d['img_path'], d.get('seg_map_path'))

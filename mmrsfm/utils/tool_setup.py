@@ -4,6 +4,7 @@ from typing import Dict
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 CHECK_HOOK = 'mmrsfm.InputChannelsCheckHook'
 #: Start of the one machine-readable line ``tools/test.py`` prints: ``mmrsfm-test-metrics k=v k=v``.
@@ -30,7 +31,9 @@ def setup_common(cfg: Config, config_path: str, work_dir: str = None, launcher: 
     - ``work_dir``: CLI > config > ``./work_dirs/<config name>``;
     - ``--launcher pytorch`` on a machine without CUDA runs on CPU processes (see
       :func:`init_cpu_distributed`), so ``tools/dist_train.sh CONFIG 2`` works there too;
-    - :class:`mmrsfm.engine.InputChannelsCheckHook` is added once to ``custom_hooks``.
+    - :class:`mmrsfm.engine.InputChannelsCheckHook` is added once to ``custom_hooks``;
+    - a data loader with ``num_workers=0`` gets ``persistent_workers=False`` (logged; see
+      :func:`fix_persistent_workers`).
     """
     cfg.setdefault('default_scope', 'mmrsfm')
     if work_dir is not None:
@@ -44,6 +47,22 @@ def setup_common(cfg: Config, config_path: str, work_dir: str = None, launcher: 
     if not any(h.get('type') in (CHECK_HOOK, 'InputChannelsCheckHook') for h in hooks):
         hooks.append(dict(type=CHECK_HOOK))
     cfg.custom_hooks = hooks
+    fix_persistent_workers(cfg)
+
+
+def fix_persistent_workers(cfg: Config) -> None:
+    """Turn ``persistent_workers`` off in every ``*_dataloader`` with ``num_workers=0``, in place.
+
+    The shipped configs keep workers alive between epochs (``persistent_workers=True``); torch's
+    ``DataLoader`` refuses that without workers (``persistent_workers option needs num_workers > 0``),
+    so ``--cfg-options train_dataloader.num_workers=0``, the first thing a CPU user sets, would fail.
+    """
+    for key in sorted(k for k in cfg.keys() if k.endswith('_dataloader')):
+        loader = cfg.get(key)
+        if isinstance(loader, dict) and loader.get('num_workers', 1) == 0 and loader.get('persistent_workers'):
+            loader['persistent_workers'] = False
+            print_log(f'{key}.num_workers=0: set {key}.persistent_workers=False (torch allows persistent '
+                      f'workers only with num_workers > 0)', logger='current')
 
 
 def init_cpu_distributed(cfg: Config) -> None:

@@ -57,5 +57,6 @@ def test_config_builds_and_slides(path):
     model = MODELS.build(model_cfg).eval()
     meta = dict(img_shape=(80, 72), ori_shape=(80, 72))
     with torch.no_grad():
-        out = model.predict(torch.rand(1, 3, 80, 72), [SegDataSample(metainfo=meta)])
+        out = model.predict(torch.rand(1, model_cfg.backbone.get('in_channels', 3), 80, 72),
+                            [SegDataSample(metainfo=meta)])
     assert out[0].pred_sem_seg.shape == (80, 72)

@@ -1,7 +1,9 @@
 # Oriented R-CNN (le90), ResNet-50 + FPN, mmrotate's DOTA recipe on DIOR-R (20 categories, 800x800 images,
 # no splitting): trained on train + val, evaluated on test, as mmrotate's _base_/datasets/dior.py. That file
 # cannot be listed as a second base next to the detector (mmengine refuses keys defined by two bases), so
-# its data settings are restated here.
+# its data settings are restated here. DIOR-R images are not split into patches, so val/test already score
+# whole images (mmrotate's DOTAMetric, VOC07 mAP): unlike DOTA v2.0 there is nothing to merge and no
+# merged-evaluation variant is needed.
 _base_ = ['mmrotate::oriented_rcnn/oriented-rcnn-le90_r50_fpn_1x_dota.py']
 custom_imports = dict(imports=['mmrsfm'], allow_failed_imports=False)
 

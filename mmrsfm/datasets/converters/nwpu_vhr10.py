@@ -29,7 +29,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.logging import print_log
 
-from ..file_checks import DatasetFormatError, image_size
+from ..file_checks import (DatasetFormatError, annotation_problems, check_instances, describe_instance_report,
+                           image_size)
 
 #: The 10 NWPU VHR-10 categories; category id ``k + 1`` in the release.
 NWPU_VHR10_CLASSES = ('airplane', 'ship', 'storage tank', 'baseball diamond', 'tennis court', 'basketball court',
@@ -80,6 +81,25 @@ def parse_nwpu_ground_truth(path: str) -> List[dict]:
     return objects
 
 
+def _check_release_folder(root: str, pos_dir: str, gt_dir: str) -> None:
+    """The folders ``--boxes`` needs, with the fix for what is actually there."""
+    if not osp.isdir(root):
+        raise FileNotFoundError(f"'{root}' does not exist. Fix: pass the extracted 'NWPU VHR-10 dataset' folder "
+                                f"(it holds '{POSITIVE_DIR}/', '{NEGATIVE_DIR}/' and '{GT_DIR}/').")
+    if not osp.isdir(pos_dir):
+        nested = [osp.join(root, d) for d in sorted(os.listdir(root))
+                  if osp.isdir(osp.join(root, d, POSITIVE_DIR))]
+        hint = (f"it holds the release one level down: pass '{nested[0]}'" if nested else
+                f"pass the extracted 'NWPU VHR-10 dataset' folder, the one holding '{POSITIVE_DIR}/'")
+        raise FileNotFoundError(f"'{root}' has no '{POSITIVE_DIR}/' folder. Fix: {hint}.")
+    if not osp.isdir(gt_dir):
+        raise FileNotFoundError(
+            f"'{root}' has the images ('{POSITIVE_DIR}/') but no '{GT_DIR}/' folder, which holds the official box "
+            f"annotations --boxes converts (one NNN.txt per positive image). Fix: extract '{GT_DIR}/' from the "
+            f"release into '{root}'; or, if you have only the COCO instance-mask file, drop --boxes and pass "
+            f'--instances annotations.json.')
+
+
 def convert_nwpu_boxes(root: str, out_dir: Optional[str] = None, val_ratio: float = 0.3, seed: int = 0,
                        include_negatives: bool = True) -> Dict[str, str]:
     """Official ``ground truth/*.txt`` boxes -> ``nwpu_vhr10_bbox_{train,val}.json`` (no masks).
@@ -92,9 +112,7 @@ def convert_nwpu_boxes(root: str, out_dir: Optional[str] = None, val_ratio: floa
     """
     out_dir = out_dir or osp.join(root, 'annotations')
     pos_dir, gt_dir = osp.join(root, POSITIVE_DIR), osp.join(root, GT_DIR)
-    for folder in (pos_dir, gt_dir):
-        if not osp.isdir(folder):
-            raise FileNotFoundError(f"'{folder}' does not exist. Fix: pass the extracted 'NWPU VHR-10 dataset' folder")
+    _check_release_folder(root, pos_dir, gt_dir)
     entries = [(POSITIVE_DIR, f) for f in sorted(os.listdir(pos_dir)) if f.lower().endswith('.jpg')]
     neg_dir = osp.join(root, NEGATIVE_DIR)
     if include_negatives and osp.isdir(neg_dir):
@@ -128,7 +146,11 @@ def split_nwpu_instances(ann_file: str, out_dir: Optional[str] = None, val_ratio
     """The COCO instance-mask release -> ``nwpu_vhr10_instances_{train,val}.json``.
 
     Categories are matched by id (1..10) and renamed to :data:`NWPU_VHR10_CLASSES`, because copies of
-    the json spell names differently; an id outside 1..10 raises.
+    the json spell names differently; an id outside 1..10 raises. Malformed instances that mmdet would
+    drop without a message (a polygon with an odd number of coordinates, fewer than 3 points, zero
+    area or entirely outside its image; an empty or outside box) are left out of the output and
+    counted in the log with their annotation ids (:func:`_valid_instances`); a file in which no
+    instance is valid raises.
 
     Returns:
         ``{split: json path}``.
@@ -141,12 +163,32 @@ def split_nwpu_instances(ann_file: str, out_dir: Optional[str] = None, val_ratio
     if bad or bad_anns:
         raise DatasetFormatError(f"'{ann_file}': category ids {bad} ({bad_anns} annotations) are not NWPU VHR-10 "
                                  f'ids 1..10. Fix: pass the NWPU VHR-10 instance annotation file.')
+    data = dict(data, annotations=_valid_instances(data, ann_file))
     split_of = split_names([img['file_name'] for img in data['images']], val_ratio, seed)
     image_split = {img['id']: split_of[img['file_name']] for img in data['images']}
     out = {s: dict(images=[img for img in data['images'] if image_split[img['id']] == s],
                    annotations=[a for a in data['annotations'] if image_split[a['image_id']] == s],
                    categories=_categories()) for s in ('train', 'val')}
     return _write_splits(out, out_dir or osp.join(osp.dirname(ann_file), 'annotations'), 'nwpu_vhr10_instances')
+
+
+def _valid_instances(data: dict, ann_file: str) -> List[dict]:
+    """The annotations of ``data`` with invalid polygons removed and invalid instances left out (logged)."""
+    report = check_instances(data, ann_file)
+    if not (report['invalid_polygons'] or report['dropped']):
+        return list(data['annotations'])
+    message = describe_instance_report(report, ann_file)
+    if report['annotations'] and len(report['dropped']) == report['annotations']:
+        raise DatasetFormatError(f'{message}. No valid instance is left. Fix: pass the NWPU VHR-10 instance '
+                                 f'annotation file (COCO polygons: flat [x0, y0, x1, y1, ...] lists of >= 3 points).')
+    print_log(message + ' (left out of the converted files)', logger='current')
+    images = {img['id']: img for img in data['images']}
+    kept = []
+    for ann in data['annotations']:
+        segmentation, problems, drop = annotation_problems(ann, images[ann['image_id']])
+        if not drop:
+            kept.append(dict(ann, segmentation=segmentation) if problems else ann)
+    return kept
 
 
 def _write_splits(out: Dict[str, dict], out_dir: str, prefix: str) -> Dict[str, str]:

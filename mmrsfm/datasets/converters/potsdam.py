@@ -148,6 +148,30 @@ def _to_cv2_order(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([img[..., 2::-1], img[..., 3:]], axis=-1))
 
 
+def _check_kinds(tiles: Dict[Tuple[str, str], str], src: str, modality: str, eroded: bool) -> None:
+    """Name the real fix when the release holds other images or labels than asked for: the full
+    labels instead of the eroded ones (``--full-labels``) and vice versa, or another modality."""
+    kinds = {kind for _, kind in tiles}
+    label_kind, other = ('label_noBoundary', 'label') if eroded else ('label', 'label_noBoundary')
+    if label_kind not in kinds and other in kinds:
+        if eroded:
+            raise FileNotFoundError(
+                f"Potsdam: '{src}' holds 5_Labels_all (top_potsdam_*_label.tif) but no eroded labels "
+                f'(5_Labels_all_noBoundary, *_label_noBoundary.tif), which the conversion uses by default. Fix: '
+                f'pass --full-labels (eroded=False) to train and score on the full labels, or add '
+                f'5_Labels_all_noBoundary(.zip) from the release (the benchmark scores on the eroded labels).')
+        raise FileNotFoundError(
+            f"Potsdam: '{src}' holds only the eroded labels (5_Labels_all_noBoundary) but --full-labels asks for "
+            f'5_Labels_all (top_potsdam_*_label.tif). Fix: leave --full-labels out, or add 5_Labels_all(.zip).')
+    if modality not in kinds:
+        have = sorted(k for k in kinds if k in MODALITY_FOLDERS)
+        if have:
+            raise FileNotFoundError(
+                f"Potsdam: '{src}' has no {MODALITY_FOLDERS[modality]} images (top_potsdam_*_{modality}.tif) but has "
+                f"{', '.join(MODALITY_FOLDERS[k] for k in have)}. Fix: pass --modality {have[0]} (modality="
+                f"'{have[0]}'), or add {MODALITY_FOLDERS[modality]}(.zip) from the release.")
+
+
 def convert_potsdam(src: str, out_dir: str, modality: str = 'RGB', eroded: bool = True, crop_size: int = 512,
                     stride: Optional[int] = None, full_tiles: Sequence[str] = ('val', ),
                     ignore_unknown: bool = False,
@@ -184,6 +208,7 @@ def convert_potsdam(src: str, out_dir: str, modality: str = 'RGB', eroded: bool 
         raise FileNotFoundError(f"no Potsdam tiles (top_potsdam_*_{modality}.tif / *_label*.tif) under '{src}'. "
                                 f'Fix: pass the folder holding {MODALITY_FOLDERS[modality]}(.zip) and '
                                 f'5_Labels_all{"_noBoundary" if eroded else ""}(.zip).')
+    _check_kinds(tiles, src, modality, eroded)
     counts: Dict[str, int] = {}
     for split, ids in splits.items():
         todo = [t for t in ids if (t, modality) in tiles and (t, label_kind) in tiles]

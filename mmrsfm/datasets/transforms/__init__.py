@@ -9,8 +9,9 @@ __all__ = ['LoadMultiModalImages', 'PairedRandomCropFlip', 'PackMultiModalInputs
 if find_spec('mmseg') is not None:
     from .bitemporal import ApplyPerDate, LoadBiTemporalImages, LoadCDAnnotations, PackCDInputs, RandomRotate90
     __all__ += ['LoadBiTemporalImages', 'LoadCDAnnotations', 'RandomRotate90', 'ApplyPerDate', 'PackCDInputs']
-from .multiband import BandChunks, IgnoreNoDataLabels, LoadMultiBandImage, PadBands, RandomResizedCrop  # noqa: E402
-__all__ += ['LoadMultiBandImage', 'IgnoreNoDataLabels', 'PadBands', 'BandChunks', 'RandomResizedCrop']
+from .multiband import (ApplyToBands, BandChunks, IgnoreNoDataLabels, LoadMultiBandImage, PadBands,  # noqa: E402
+                        RandomResizedCrop)
+__all__ += ['LoadMultiBandImage', 'IgnoreNoDataLabels', 'PadBands', 'BandChunks', 'ApplyToBands', 'RandomResizedCrop']
 if find_spec('mmseg') is not None:
     from .multiband import LoadBiTemporalMultiBandImages  # noqa: E402
     __all__ += ['LoadBiTemporalMultiBandImages']

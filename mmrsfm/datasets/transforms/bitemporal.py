@@ -17,6 +17,7 @@ from mmcv.transforms import BaseTransform, Compose
 from mmseg.datasets.transforms import PackSegInputs
 
 from mmrsfm.registry import TRANSFORMS
+from ..label_checks import check_label_values
 from ..raster import read_raster
 
 #: One date: an image file of any band count, or single-band files stacked in the given order.
@@ -123,6 +124,10 @@ class LoadCDAnnotations(BaseTransform):
     Values are mapped with the sample's ``label_map`` (datasets set it from their stored label values,
     e.g. LEVIR-CD's 0/255 -> 0/1) after ``reduce_zero_label``, as mmseg's ``LoadAnnotations`` does.
     A grey map stored as RGB is accepted; a label whose size differs from the images' is an error.
+    When the sample carries ``label_check`` (the datasets of :mod:`mmrsfm.datasets.change_detection`
+    add it), the stored values are checked against the dataset's once per file
+    (:func:`mmrsfm.datasets.label_checks.check_label_values`): an unexpected value is an error
+    naming the file, the values and the fix.
 
     Args:
         backend_args: mmengine file backend arguments. Defaults to None.
@@ -139,6 +144,9 @@ class LoadCDAnnotations(BaseTransform):
                              f'single-band class indices. Fix: convert the colour map to indices.')
         if raw.max() > 255 or raw.min() < 0:
             raise ValueError(f"label '{path}' has values outside 0..255 ({raw.min()}..{raw.max()})")
+        spec = results.get('label_check')
+        if spec:
+            check_label_values(path, raw[..., 0], spec['values'], spec['dataset'], spec['expected'])
         label = raw[..., 0].astype(np.uint8)
         ori_shape = results.get('ori_shape')
         if ori_shape is not None and tuple(label.shape) != tuple(ori_shape[:2]):

@@ -287,6 +287,52 @@ class BandChunks(BaseTransform):
         return f'{type(self).__name__}({self.pipeline}, bands_per_chunk={self.bands_per_chunk})'
 
 
+@TRANSFORMS.register_module()
+class ApplyToBands(BaseTransform):
+    """Run ``transforms`` on some bands of the image only; the other bands pass unchanged.
+
+    For transforms made for 3-band colour images that would drop or corrupt the other bands, e.g.
+    mmseg's ``PhotoMetricDistortion`` (its hue/saturation step converts through HSV and returns 3 bands,
+    so a 4-band B, G, R, IR image silently loses its IR band). The 4-band Potsdam configs use
+    ``dict(type='mmrsfm.ApplyToBands', bands=(0, 1, 2), transforms=[dict(type='PhotoMetricDistortion')])``.
+    The wrapped transforms must keep the image size and the number of bands they get.
+
+    Args:
+        transforms: Transform configs (or callables).
+        bands: Indices (0-based, in ``results['img']``'s band order) of the bands they get, in this
+            order. Defaults to (0, 1, 2).
+    """
+
+    def __init__(self, transforms: Sequence[Union[dict, Callable]], bands: Sequence[int] = (0, 1, 2)) -> None:
+        self.bands = tuple(int(b) for b in bands)
+        if not self.bands or len(set(self.bands)) != len(self.bands) or min(self.bands) < 0:
+            raise ValueError(f'ApplyToBands: bands must be distinct non-negative indices, got {bands}')
+        self.pipeline = Compose(list(transforms))
+
+    def transform(self, results: dict) -> Optional[dict]:
+        img = results['img']
+        count = 1 if img.ndim == 2 else img.shape[2]
+        if max(self.bands) >= count:
+            raise ValueError(f'ApplyToBands(bands={self.bands}) got a {count}-band image from '
+                             f"{results.get('img_path')}; choose band indices below {count}")
+        bands = list(self.bands)
+        part = np.ascontiguousarray(img[..., bands])
+        out = self.pipeline({**results, 'img': part})  # a shallow copy: only the image comes back
+        if out is None:
+            return None
+        new = out['img']
+        if new.shape[:2] != img.shape[:2] or (new.shape[2] if new.ndim == 3 else 1) != len(bands):
+            raise ValueError(f'ApplyToBands({self.pipeline}) must keep the {len(bands)} bands at '
+                             f'{img.shape[:2]}, got {new.shape}: geometric transforms go outside ApplyToBands')
+        merged = img.astype(np.result_type(img.dtype, new.dtype), copy=True)
+        merged[..., bands] = new.reshape(new.shape[:2] + (len(bands), ))
+        results['img'] = merged
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.pipeline}, bands={self.bands})'
+
+
 # The bi-temporal variant extends LoadBiTemporalImages, which packs mmseg data samples (optional dependency).
 if find_spec('mmseg') is not None:
     from .bitemporal import LoadBiTemporalImages

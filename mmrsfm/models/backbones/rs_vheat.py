@@ -32,7 +32,7 @@ from torch import nn
 from mmrsfm.registry import MODELS
 from ..layers import BasisCache, LayerNorm2d, heat_diffusion_2d, resize_grid
 from ..layers.patch_embed import adapt_stem_bands
-from ..utils.arch import loads_pretrained, parse_arch
+from ..utils.arch import loads_pretrained, parse_arch, pretrained_to_init_cfg
 from ..utils.layerwise import check_out_indices, freeze
 from .rs_vheat_low_memory import low_memory_forward
 
@@ -241,8 +241,9 @@ class RSvHeat(BaseModule):
                  with_cp: bool = False,
                  cache_decay: bool = False,
                  low_memory_elems: Optional[int] = 2**22,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None) -> None:
+        super().__init__(init_cfg=pretrained_to_init_cfg(pretrained, init_cfg, type(self).__name__))
         self.arch_settings = self._parse_arch(arch)
         dim, depths = self.arch_settings['embed_dims'], tuple(self.arch_settings['depths'])
         self.embed_dims, self.depths, self.num_stages = dim, depths, len(depths)

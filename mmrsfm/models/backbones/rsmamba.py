@@ -39,7 +39,7 @@ from mmrsfm.registry import MODELS
 from ..layers.patch_embed import PatchEmbed, adapt_stem_bands
 from ..layers.pos_embed import resize_flat_square_pos_embed, resize_pos_embed
 from ..layers.selective_scan import causal_conv1d, selective_scan
-from ..utils.arch import loads_pretrained, parse_arch
+from ..utils.arch import loads_pretrained, parse_arch, pretrained_to_init_cfg
 from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 PATH_TYPES = ('forward', 'forward_reverse_mean', 'forward_reverse_gate', 'forward_reverse_shuffle_gate',
@@ -219,8 +219,9 @@ class RSMamba(BaseModule):
                  scan_impl: str = 'auto',
                  init_cfg: Optional[dict] = None,
                  device: Optional[torch.device] = None,
-                 dtype: Optional[torch.dtype] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 dtype: Optional[torch.dtype] = None,
+                 pretrained: Optional[str] = None) -> None:
+        super().__init__(init_cfg=pretrained_to_init_cfg(pretrained, init_cfg, type(self).__name__))
         self.arch_settings = parse_arch(arch, self.arch_zoo, self.essential_keys)
         dim, depth = self.arch_settings['embed_dims'], self.arch_settings['num_layers']
         self.embed_dims, self.num_layers = dim, depth

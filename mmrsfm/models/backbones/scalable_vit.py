@@ -26,7 +26,7 @@ from ..layers.attention import Attention, resize_rel_pos
 from ..layers.mlp import Mlp
 from ..layers.patch_embed import PatchEmbed
 from ..layers.pos_embed import resize_pos_embed_grid, split_square_pos_embed
-from ..utils.arch import loads_pretrained, parse_arch
+from ..utils.arch import loads_pretrained, parse_arch, pretrained_to_init_cfg
 from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 
@@ -162,8 +162,9 @@ class ScalableViT(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
                  device: Optional[torch.device] = None,
-                 dtype: Optional[torch.dtype] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 dtype: Optional[torch.dtype] = None,
+                 pretrained: Optional[str] = None) -> None:
+        super().__init__(init_cfg=pretrained_to_init_cfg(pretrained, init_cfg, type(self).__name__))
         self.arch_settings = parse_arch(arch, self.arch_zoo, self.essential_keys)
         dim, depth = self.arch_settings['embed_dims'], self.arch_settings['num_layers']
         self.embed_dims, self.num_layers = dim, depth

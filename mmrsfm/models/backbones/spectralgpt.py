@@ -44,7 +44,7 @@ from mmrsfm.registry import MODELS
 from ..layers.attention import SplitQKVAttention, resize_rel_pos
 from ..layers.mlp import Mlp
 from ..layers.pos_embed import resize_pos_embed, split_square_pos_embed
-from ..utils.arch import loads_pretrained, parse_arch
+from ..utils.arch import loads_pretrained, parse_arch, pretrained_to_init_cfg
 from ..utils.layerwise import check_out_indices, columnar_layer_depth, freeze
 
 #: Defaults of the official deconvolution pyramid (SegMunich/OSCD ``conv0..conv3``): output channels,
@@ -262,8 +262,9 @@ class SpectralGPT(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
                  device: Optional[torch.device] = None,
-                 dtype: Optional[torch.dtype] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 dtype: Optional[torch.dtype] = None,
+                 pretrained: Optional[str] = None) -> None:
+        super().__init__(init_cfg=pretrained_to_init_cfg(pretrained, init_cfg, type(self).__name__))
         self.arch_settings = parse_arch(arch, self.arch_zoo, self.essential_keys)
         dim, depth = self.arch_settings['embed_dims'], self.arch_settings['num_layers']
         self.embed_dims, self.num_layers = dim, depth

@@ -154,19 +154,8 @@ def read_task1(task1_dir: str, classes: Sequence[str]) -> Dict[str, List[np.ndar
         path = osp.join(task1_dir, f'Task1_{cls}.txt')
         if not osp.isfile(path):
             continue
-        with open(path, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                tokens = line.split()
-                if not tokens:
-                    continue
-                try:
-                    if len(tokens) != 10:
-                        raise ValueError
-                    values = [float(v) for v in tokens[1:]]
-                except ValueError:
-                    raise DOTAFormatError(f'{path}:{lineno}: expected "image score x1 y1 x2 y2 x3 y3 x4 y4", '
-                                          f'got {line.strip()!r}') from None
-                rows[tokens[0]][c].append(values[1:] + values[:1])
+        for image, score, corners in zip(*read_task1_file(path)):
+            rows[image][c].append([*corners, score])
     return {image: [np.array(r, np.float64).reshape(-1, 9) for r in per_class]
             for image, per_class in sorted(rows.items())}
 

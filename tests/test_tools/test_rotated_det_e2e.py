@@ -142,7 +142,7 @@ test_evaluator = dict(outfile_prefix='{task1}')
 def test_dior_r_oriented_rcnn_learns_through_the_tools(tmp_path):
     """Oriented R-CNN (the DIOR-R config, ResNet-18 at 16 base channels) on the released DIOR-R layout:
     tools/test.py on the untrained model, then tools/train.py, whose final validation (the config's
-    DOTAMetric on the test split) must beat it."""
+    DOTAVOCMetric on the test split) must beat it."""
     from mmrsfm.datasets.synthetic import make_dior_r
     from mmrsfm.utils.preflight import load_config
     from mmrsfm.utils.tool_setup import save_untrained_checkpoint

@@ -2,7 +2,7 @@
 # no splitting): trained on train + val, evaluated on test, as mmrotate's _base_/datasets/dior.py. That file
 # cannot be listed as a second base next to the detector (mmengine refuses keys defined by two bases), so
 # its data settings are restated here. DIOR-R images are not split into patches, so val/test already score
-# whole images (mmrotate's DOTAMetric, VOC07 mAP): unlike DOTA v2.0 there is nothing to merge and no
+# whole images (mmrsfm.DOTAVOCMetric, the devkit's VOC07 mAP): unlike DOTA v2.0 there is nothing to merge and no
 # merged-evaluation variant is needed.
 _base_ = ['mmrotate::oriented_rcnn/oriented-rcnn-le90_r50_fpn_1x_dota.py']
 custom_imports = dict(imports=['mmrsfm'], allow_failed_imports=False)
@@ -48,3 +48,8 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
+
+# Scored as the official DOTA devkit scores (exact polygon IoU, IoU > 0.5, VOC07 11-point AP); mmrotate's
+# DOTAMetric uses mmcv's box_iou_rotated, which scores near-coincident boxes 0 (see README "Evaluation").
+val_evaluator = dict(type='mmrsfm.DOTAVOCMetric')
+test_evaluator = val_evaluator

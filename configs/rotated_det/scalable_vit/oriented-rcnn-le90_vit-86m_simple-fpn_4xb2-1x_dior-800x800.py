@@ -11,3 +11,8 @@ model = dict(backbone=dict(img_size=800), roi_head=dict(bbox_head=dict(num_class
 optim_wrapper = dict(paramwise_cfg=dict(decay_rate=0.7))  # by depth, as in the DOTA v2.0 configs
 train_dataloader = dict(batch_size=2)
 auto_scale_lr = dict(enable=False, base_batch_size=8)  # 4 GPUs x 2; `tools/train.py --auto-scale-lr` rescales
+
+# Scored as the official DOTA devkit scores (exact polygon IoU, IoU > 0.5, VOC07 11-point AP); mmrotate's
+# DOTAMetric uses mmcv's box_iou_rotated, which scores near-coincident boxes 0 (see README "Evaluation").
+val_evaluator = dict(type='mmrsfm.DOTAVOCMetric')
+test_evaluator = val_evaluator

@@ -17,3 +17,7 @@ if find_spec('mmseg') is not None:
 if find_spec('mmdet') is not None:
     from .checked_coco import CheckedCocoDataset
     __all__ += ['CheckedCocoDataset']
+if find_spec('mmdet') is not None:  # horizontal-box VOC-style readers (DIOR, SAR-AIRcraft-1.0)
+    from .dior import DIOR_CLASSES, DIORHBBDataset
+    from .sar_aircraft import SAR_AIRCRAFT_CLASSES, SARAircraftDataset
+    __all__ += ['DIORHBBDataset', 'DIOR_CLASSES', 'SARAircraftDataset', 'SAR_AIRCRAFT_CLASSES']

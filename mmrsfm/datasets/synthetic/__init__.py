@@ -14,6 +14,7 @@ quickstart demo import from this package.
 """
 from ._common import WRITERS, rotated_rect_corners, writer
 from .change_detection import make_levircd, make_oscd
+from .horizontal_det import make_dior_hbb, make_sar_aircraft
 from .instance import make_coco_instances, make_nwpu_vhr10, make_ssdd, make_whu_building
 from .multispectral import make_s2_folder, make_segmunich, write_geotiff
 from .pretrain import make_optical_sar_pairs
@@ -23,4 +24,4 @@ from .semseg import make_loveda, make_loveda_official, make_potsdam
 __all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'write_geotiff', 'make_dota', 'DOTA_HEADER',
            'make_dota_raw', 'make_dior_r', 'make_loveda', 'make_loveda_official', 'make_potsdam', 'make_coco_instances',
            'make_nwpu_vhr10', 'make_ssdd', 'make_whu_building', 'make_optical_sar_pairs', 'make_levircd',
-           'make_oscd', 'make_segmunich', 'make_s2_folder']
+           'make_oscd', 'make_segmunich', 'make_s2_folder', 'make_dior_hbb', 'make_sar_aircraft']

@@ -106,19 +106,24 @@ def vit_b16(size: int) -> torch.nn.Module:
 
 
 def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: str, train: bool,
-            warmup: int, iters: int) -> Dict[str, Optional[float]]:
+            warmup: int, iters: int, compile_backend: Optional[str] = None) -> Dict[str, Optional[float]]:
+    """Times ``torch.compile(model, backend=compile_backend)`` when a backend is given, compiled
+    during the warm-up (then at least two steps: a fresh RS-vHeat creates its DCT-basis buffers on the
+    first call, and the changed module recompiles once on the second); FLOPs and op counts are the
+    eager model's."""
     model = model.to(device).train(train)
     x = torch.randn(batch, 3, size, size, device=device)
+    timed = torch.compile(model, backend=compile_backend) if compile_backend else model
     autocast = torch.autocast(device_type=device, dtype=DTYPES[dtype]) if dtype != 'fp32' else nullcontext()
 
     def step() -> None:
         with autocast, (nullcontext() if train else torch.no_grad()):
-            out = model(x)
+            out = timed(x)
             if train:
                 sum(o.float().mean() for o in (out if isinstance(out, (tuple, list)) else [out])).backward()
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    for _ in range(warmup):
+    for _ in range(max(warmup, 2) if compile_backend else warmup):
         step()
     if device == 'cuda':
         torch.cuda.synchronize()
@@ -154,6 +159,10 @@ def main() -> None:
     parser.add_argument('--reparameterize', action='store_true',
                         help='also measure each model that has reparameterize(input_size) in that '
                         'inference mode (e.g. RS-vHeat with precomputed decay), as a separate row')
+    parser.add_argument('--compile', action='store_true',
+                        help='also measure each model (and the baseline) under torch.compile, as a separate '
+                        '[compiled] row next to its eager row (compilation happens in the warm-up)')
+    parser.add_argument('--compile-backend', default='inductor', help='torch.compile backend for --compile')
     parser.add_argument('--no-baseline', action='store_true', help='skip ViT-B/16')
     parser.add_argument('--out', help='write results as JSON here')
     parser.add_argument('--worker', help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
@@ -165,7 +174,8 @@ def main() -> None:
             model.reparameterize((job['size'], job['size']))
         torch.manual_seed(0)
         print('RESULT ' + json.dumps(measure(model, job['size'], job['dtype'], job['batch'], job['device'],
-                                             args.train, args.warmup, args.iters)))
+                                             args.train, args.warmup, args.iters,
+                                             args.compile_backend if job.get('compile') else None)))
         return
 
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -173,15 +183,22 @@ def main() -> None:
     if args.reparameterize:
         names += [(spec + ' [reparam]', spec, True) for spec in args.models
                   if hasattr(MODELS.get(parse_model(spec)['type']), 'reparameterize')]
+    # (row name, spec, reparam, compile): with --compile every eager row is followed by its compiled row
+    names = [(name, spec, reparam, False) for name, spec, reparam in names]
+    if args.compile:
+        names = [row for name, spec, reparam, _ in names
+                 for row in ((name, spec, reparam, False), (name + ' [compiled]', spec, reparam, True))]
 
     rows = []
     for size in args.sizes:
         batch = args.batch or (max(1, int(64 * (224 / size)**2)) if device == 'cuda' else 1)
         for dtype in args.dtypes:
-            for name, spec, reparam in names:
-                job = json.dumps(dict(spec=spec, size=size, dtype=dtype, batch=batch, device=device, reparam=reparam))
+            for name, spec, reparam, compiled in names:
+                job = json.dumps(dict(spec=spec, size=size, dtype=dtype, batch=batch, device=device, reparam=reparam,
+                                      compile=compiled))
                 cmd = [sys.executable, __file__, '--worker', job, '--warmup', str(args.warmup),
-                       '--iters', str(args.iters)] + (['--train'] if args.train else [])
+                       '--iters', str(args.iters), '--compile-backend', args.compile_backend] + (
+                           ['--train'] if args.train else [])
                 proc = subprocess.run(cmd, capture_output=True, text=True)
                 lines = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
                 if proc.returncode != 0 or not lines:
@@ -200,7 +217,9 @@ def main() -> None:
     for r in rows:
         mem = f"{r['mb_per_img']:.1f}" if r['mb_per_img'] is not None else 'n/a'
         ratio = f"{r['vs_vit_b16']:.2f}" if r['vs_vit_b16'] is not None else '-'
-        print(f"{r['model'][:41]:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
+        tag = re.search(r'( \[[^\]]+\])*$', r['model']).group(0)  # keep ' [reparam] [compiled]' visible
+        label = r['model'] if len(r['model']) <= 41 else r['model'][:41 - len(tag)] + tag
+        print(f"{label:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
               f"{r['params_m']:>10.2f}{r['gflops_per_img']:>9.1f}{r['ops_per_img']:>10}{r['kernel_ops_per_img']:>9}")
     if args.out:
         with open(args.out, 'w') as f:

@@ -167,9 +167,26 @@ class HeatBlock(nn.Module):
         x = self._residual(x, self.op(self.norm1.channels_last(x), fve, sce), self.gamma1)
         return self._residual(x, self.mlp(self.norm2.channels_last(x)), self.gamma2)
 
+    def _prefetch_bases(self, x: torch.Tensor, fve: Optional[torch.Tensor]) -> None:
+        """Create the DCT (and FVE resampling) matrices the HCO needs before activation checkpointing:
+        a buffer registered inside the checkpointed function is a side effect torch.compile cannot
+        trace there (a graph break). Lookups only once they exist; the maths is unchanged."""
+        _, h, w, _ = x.shape
+        bases = self.op.bases
+        dtypes = {x.dtype}
+        if torch.is_autocast_enabled(x.device.type):  # the HCO's linears then output the autocast dtype
+            dtypes.add(torch.get_autocast_dtype(x.device.type))
+        for dtype in dtypes:
+            bases.dct(h, x.device, dtype)
+            bases.dct(w, x.device, dtype)
+        if fve is not None and tuple(fve.shape[:2]) != (h, w):  # raw FVE (cache_decay)
+            bases.bilinear(h, fve.shape[0], fve.device, fve.dtype)
+            bases.bilinear(w, fve.shape[1], fve.device, fve.dtype)
+
     def forward(self, x: torch.Tensor, fve: Optional[torch.Tensor],
                 sce: Optional[torch.Tensor] = None) -> torch.Tensor:
         if self.with_cp and x.requires_grad:
+            self._prefetch_bases(x, fve)
             return cp.checkpoint(self._forward, x, fve, sce, use_reentrant=False)
         return self._forward(x, fve, sce)
 

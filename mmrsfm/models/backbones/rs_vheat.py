@@ -30,18 +30,11 @@ from mmengine.model.weight_init import trunc_normal_
 from torch import nn
 
 from mmrsfm.registry import MODELS
-from ..layers import BasisCache, LayerNorm2d, heat_diffusion_2d, resize_grid
+from ..layers import BasisCache, LayerNorm2d, frequency_penalty, heat_diffusion_2d, resize_grid
 from ..layers.patch_embed import adapt_stem_bands
 from ..utils.arch import loads_pretrained, parse_arch, pretrained_to_init_cfg
 from ..utils.layerwise import check_out_indices, freeze
 from .rs_vheat_low_memory import low_memory_forward
-
-
-def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
-    """Omega[n, m] = (pi n / H)^2 + (pi m / W)^2, the Laplacian's eigenvalue of cosine mode (n, m)."""
-    wn = torch.linspace(0, math.pi, h + 1, device=device)[:h]
-    wm = torch.linspace(0, math.pi, w + 1, device=device)[:w]
-    return wn[:, None]**2 + wm[None, :]**2
 
 
 class HeatConduction2d(nn.Module):

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..layers import BasisCache, dct_matrix, separable_2d_channels_last, separable_2d_channels_last_
+from ..layers import (BasisCache, dct_matrix, frequency_penalty, separable_2d_channels_last,
+                      separable_2d_channels_last_)
 
 if TYPE_CHECKING:  # only for annotations: rs_vheat imports this module
     from .rs_vheat import ConvStem, HeatBlock, HeatConduction2d, RSvHeat
@@ -98,7 +99,6 @@ def decay_rows(op: 'HeatConduction2d', fve: Optional[torch.Tensor], h: int, w: i
                stop: int) -> torch.Tensor:
     """Rows ``[start, stop)`` of ``op.decay(fve, h, w)`` from the stage's raw FVE (no full-size
     temporaries)."""
-    from .rs_vheat import frequency_penalty
     if op.fixed_decay is not None:
         return op.decay(fve, h, w)[start:stop]
     k = op.to_k(resize_rows(fve, (h, w), start, stop, op.bases))

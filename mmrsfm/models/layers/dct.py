@@ -123,6 +123,13 @@ def dct_2d_channels_last(x: torch.Tensor, inverse: bool = False,
     return separable_2d_channels_last(x, c_h, c_w)
 
 
+def frequency_penalty(h: int, w: int, device=None) -> torch.Tensor:
+    """Omega[n, m] = (pi n / H)^2 + (pi m / W)^2, the Laplacian's eigenvalue of cosine mode (n, m)."""
+    wn = torch.linspace(0, math.pi, h + 1, device=device)[:h]
+    wm = torch.linspace(0, math.pi, w + 1, device=device)[:w]
+    return wn[:, None]**2 + wm[None, :]**2
+
+
 def heat_diffusion_2d(x: torch.Tensor, decay: torch.Tensor, cache: Optional[BasisCache] = None) -> torch.Tensor:
     """``IDCT2(DCT2(x) * decay)`` over the H and W axes of a channels-last map.
 

@@ -94,6 +94,6 @@ echo "setup_env: [3/4] OpenMMLab stack '$STACK' + runtime + test requirements"
 echo "setup_env: [4/4] mmrsfm (editable)"
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
 
-"$VENV/bin/python" -c 'import mmrsfm, mmcv.ops, mmdet, mmseg, mmrotate; print("setup_env: versions", mmrsfm.stack_versions())'
+"$VENV/bin/python" -c 'import mmrsfm, mmcv.ops, mmdet, mmseg, mmrotate, mmpretrain; print("setup_env: versions", mmrsfm.stack_versions())'
 echo "$STAMP" > "$STAMP_FILE"
 echo "setup_env: done in $(( $(date +%s) - t0 )) s"

@@ -1,6 +1,6 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir DIR]``.
 
-Works for configs whose ``default_scope`` is mmdet, mmseg, mmrotate or mmrsfm.
+Works for configs whose ``default_scope`` is mmdet, mmseg, mmrotate, mmpretrain or mmrsfm.
 """
 import argparse
 import os

@@ -1,6 +1,6 @@
 """Train a model from a config: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]``.
 
-Works for configs whose ``default_scope`` is mmdet, mmseg, mmrotate or mmrsfm.
+Works for configs whose ``default_scope`` is mmdet, mmseg, mmrotate, mmpretrain or mmrsfm.
 """
 import argparse
 import os

@@ -5,6 +5,19 @@ from .image_folder import MultiModalImageFolder
 from .sentinel2 import S2_BANDS, S2_GSD
 
 __all__ = ['MultiModalImageFolder', 'S2_BANDS', 'S2_GSD']
+# Scene classification datasets subclass mmpretrain's BaseDataset (its single- and multi-label formats).
+if find_spec('mmpretrain') is not None:
+    from .bigearthnet import (BIGEARTHNET_19_CLASSES, BIGEARTHNET_43_CLASSES, BIGEARTHNET_BANDS, BIGEARTHNET_MEAN,
+                              BIGEARTHNET_STD, BigEarthNetDataset, LoadBigEarthNetPatch)
+    from .scene_classification import (AID_CLASSES, EUROSAT_CLASSES, EUROSAT_MS_BANDS, EUROSAT_MS_MEAN,
+                                       EUROSAT_MS_STD, NWPU_RESISC45_CLASSES, UCMERCED_CLASSES, AIDDataset,
+                                       EuroSATDataset, NWPUResisc45Dataset, SceneFolderDataset, UCMercedDataset,
+                                       stratified_split)
+    __all__ += ['BigEarthNetDataset', 'LoadBigEarthNetPatch', 'BIGEARTHNET_BANDS', 'BIGEARTHNET_19_CLASSES',
+                'BIGEARTHNET_43_CLASSES', 'BIGEARTHNET_MEAN', 'BIGEARTHNET_STD', 'SceneFolderDataset', 'AIDDataset',
+                'NWPUResisc45Dataset', 'UCMercedDataset', 'EuroSATDataset', 'AID_CLASSES', 'NWPU_RESISC45_CLASSES',
+                'UCMERCED_CLASSES', 'EUROSAT_CLASSES', 'EUROSAT_MS_BANDS', 'EUROSAT_MS_MEAN', 'EUROSAT_MS_STD',
+                'stratified_split']
 
 # Datasets that subclass mmseg's / mmdet's own register when that toolbox is installed (both are
 # optional dependencies): change detection and LoveDA build on mmseg, the checked COCO dataset on mmdet.

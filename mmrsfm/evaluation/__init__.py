@@ -2,9 +2,11 @@
 from importlib.util import find_spec
 
 from .change_detection_metric import ChangeDetectionMetric, change_detection_scores, confusion_matrix
+from .multilabel_map import MultiLabelMAP, average_precision, multilabel_scores
 from .poly_iou import ExactRBboxOverlaps2D, poly_iou, poly_iou_aligned, poly_nms, rbox_iou, rbox_to_poly
 
-__all__ = ['ChangeDetectionMetric', 'change_detection_scores', 'confusion_matrix', 'ExactRBboxOverlaps2D', 'poly_iou',
+__all__ = ['ChangeDetectionMetric', 'change_detection_scores', 'confusion_matrix', 'ExactRBboxOverlaps2D', 'MultiLabelMAP',
+           'average_precision', 'multilabel_scores', 'poly_iou',
            'poly_iou_aligned', 'poly_nms', 'rbox_iou', 'rbox_to_poly']
 
 # The DOTA metrics serve mmrotate's test loops (rotated boxes in the data samples), an optional

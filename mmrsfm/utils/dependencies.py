@@ -1,7 +1,7 @@
 """Version windows of the OpenMMLab packages mmrsfm runs on, checked at import time.
 
 Two stacks are supported and install the same module names (``mmengine``, ``mmcv``, ``mmdet``,
-``mmseg``, ``mmrotate``): the last official OpenMMLab releases (default) and the maintained
+``mmseg``, ``mmrotate``, ``mmpretrain``): the last official OpenMMLab releases (default) and the maintained
 ``onedl-*`` forks. The checks below read installed *distribution metadata* rather than importing mmdet/mmseg/
 mmrotate, so ``import mmrsfm`` stays cheap.
 """
@@ -36,6 +36,10 @@ REQUIREMENTS = (
                 ('mmsegmentation==1.2.2', 'onedl-mmsegmentation==1.4.2')),
     Requirement('mmrotate', '1.0.0rc1', '1.3.0', False,
                 ('mmrotate-dev==1.0.1', 'onedl-mmrotate==1.2.1')),
+    # Scene classification (ImageClassifier, its heads, metrics, transforms). mmpretrain 1.2.0 pins
+    # mmcv<2.4 and installs and imports with torch 2.10 + mmcv 2.1.0 + mmengine 0.10.7.
+    Requirement('mmpretrain', '1.2.0', '1.4.0', False,
+                ('mmpretrain==1.2.0', 'onedl-mmpretrain==1.3.6')),
 )
 
 

@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import Dict
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -12,8 +13,14 @@ METRICS_PREFIX = 'mmrsfm-test-metrics '
 
 
 def format_test_metrics(metrics: Dict[str, object]) -> str:
-    """The metrics line ``tools/test.py`` prints (read back by :func:`parse_test_metrics`)."""
-    return METRICS_PREFIX + ' '.join(f'{k}={v}' for k, v in metrics.items())
+    """The metrics line ``tools/test.py`` prints (read back by :func:`parse_test_metrics`): the scalar
+    metrics only; per-class lists and confusion matrices stay in the log above it."""
+    scalars = {}
+    for k, v in metrics.items():
+        arr = np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v)
+        if arr.ndim == 0 and arr.dtype.kind in 'fiub':
+            scalars[k] = arr.item()
+    return METRICS_PREFIX + ' '.join(f'{k}={v}' for k, v in scalars.items())
 
 
 def parse_test_metrics(output: str) -> Dict[str, float]:

@@ -12,6 +12,8 @@ The writers take dataset facts (class names, label values, layouts) from the dat
 ``mmrsfm.datasets.dota_split.DOTA_V2_CLASSES``, never the other way round: only tests and the
 quickstart demo import from this package.
 """
+from importlib.util import find_spec
+
 from ._common import WRITERS, rotated_rect_corners, writer
 from .change_detection import make_levircd, make_oscd
 from .horizontal_det import make_dior_hbb, make_sar_aircraft
@@ -25,3 +27,8 @@ __all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'write_geotiff', 'make_d
            'make_dota_raw', 'make_dior_r', 'make_loveda', 'make_loveda_official', 'make_potsdam', 'make_coco_instances',
            'make_nwpu_vhr10', 'make_ssdd', 'make_whu_building', 'make_optical_sar_pairs', 'make_levircd',
            'make_oscd', 'make_segmunich', 'make_s2_folder', 'make_dior_hbb', 'make_sar_aircraft']
+if find_spec('mmpretrain') is not None:  # their class lists live in the (mmpretrain-based) dataset modules
+    from .bigearthnet import make_bigearthnet
+    from .classification import make_aid, make_eurosat_ms, make_eurosat_rgb, make_nwpu_resisc45, make_ucmerced
+    __all__ += ['make_bigearthnet', 'make_aid', 'make_nwpu_resisc45', 'make_ucmerced', 'make_eurosat_rgb',
+                'make_eurosat_ms']

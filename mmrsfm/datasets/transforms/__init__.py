@@ -10,8 +10,9 @@ if find_spec('mmseg') is not None:
     from .bitemporal import ApplyPerDate, LoadBiTemporalImages, LoadCDAnnotations, PackCDInputs, RandomRotate90
     __all__ += ['LoadBiTemporalImages', 'LoadCDAnnotations', 'RandomRotate90', 'ApplyPerDate', 'PackCDInputs']
 from .multiband import (ApplyToBands, BandChunks, IgnoreNoDataLabels, LoadMultiBandImage, PadBands,  # noqa: E402
-                        RandomResizedCrop)
-__all__ += ['LoadMultiBandImage', 'IgnoreNoDataLabels', 'PadBands', 'BandChunks', 'ApplyToBands', 'RandomResizedCrop']
+                        RandomResizedCrop, SigmaRangeScale)
+__all__ += ['LoadMultiBandImage', 'IgnoreNoDataLabels', 'PadBands', 'BandChunks', 'ApplyToBands', 'RandomResizedCrop',
+            'SigmaRangeScale']
 if find_spec('mmseg') is not None:
     from .multiband import LoadBiTemporalMultiBandImages  # noqa: E402
     __all__ += ['LoadBiTemporalMultiBandImages']

@@ -333,6 +333,50 @@ class ApplyToBands(BaseTransform):
         return f'{type(self).__name__}({self.pipeline}, bands={self.bands})'
 
 
+@TRANSFORMS.register_module()
+class SigmaRangeScale(BaseTransform):
+    """Map each band from ``[mean - k std, mean + k std]`` to [0, 1], clipping outside values.
+
+    SpectralGPT's BigEarthNet input normalisation (``SentinelNormalize`` in ``util/datasets.py`` of the
+    official repo, after SeCo's BigEarthNet loader), k = 2: the official code scales to [0, 255], clips,
+    casts to uint8 (truncating) and ``ToTensor`` divides by 255; ``quantize=True`` (default) keeps that
+    8-bit step, so inputs equal the official ones. The data preprocessor then needs no normalisation
+    (mean 0, std 1).
+
+    Args:
+        mean: Per-band means, in the image's band order.
+        std: Per-band standard deviations.
+        sigmas: k. Defaults to 2.0.
+        quantize: Truncate to 256 levels as the official uint8 cast. Defaults to True.
+    """
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], sigmas: float = 2.0,
+                 quantize: bool = True) -> None:
+        if len(mean) != len(std) or not len(mean):
+            raise ValueError(f'SigmaRangeScale: mean and std need one value per band, got {len(mean)} and {len(std)}')
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.asarray(std, dtype=np.float64)
+        if (self.std <= 0).any():
+            raise ValueError(f'SigmaRangeScale: std must be positive, got {list(std)}')
+        self.sigmas, self.quantize = float(sigmas), quantize
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        count = 1 if img.ndim == 2 else img.shape[2]
+        if count != len(self.mean):
+            raise ValueError(f"SigmaRangeScale has statistics of {len(self.mean)} bands but {results.get('img_path')} "
+                             f'gave {count}; give one mean/std per band of the loaded image, in its band order')
+        low = self.mean - self.sigmas * self.std
+        scaled = np.clip((img - low) / (2 * self.sigmas * self.std) * 255.0, 0, 255)
+        if self.quantize:
+            scaled = np.floor(scaled)  # the official uint8 cast truncates
+        results['img'] = (scaled / 255.0).astype(np.float32)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(bands={len(self.mean)}, sigmas={self.sigmas}, quantize={self.quantize})'
+
+
 # The bi-temporal variant extends LoadBiTemporalImages, which packs mmseg data samples (optional dependency).
 if find_spec('mmseg') is not None:
     from .bitemporal import LoadBiTemporalImages

@@ -212,7 +212,9 @@ class RSvHeat(BaseModule):
         img_size: Design input size; FVE/SCE are stored at ``img_size / 4 / 2**s`` per stage and
             resized to any runtime grid. Defaults to 224.
         out_indices: Stages whose outputs are returned, each through its own LayerNorm (``outnorm{i}``).
-        frozen_stages: Freeze the stem and stages ``0..frozen_stages-1`` (and their embeddings); -1 off.
+        frozen_stages: Freeze the stem and stages ``0..frozen_stages-1`` (and their embeddings); once all
+            stages are frozen, the output norms (``outnorm{i}``) too, so that ``frozen_stages=4`` freezes
+            the whole encoder, as linear probing needs; -1 off.
         drop_path_rate: Stochastic depth, linearly increasing over blocks.
         with_cp: Activation checkpointing per block.
         cache_decay: Reuse each block's decay map across inference calls until the grid or the
@@ -375,11 +377,15 @@ class RSvHeat(BaseModule):
                     nn.init.zeros_(m.bias)
 
     def _freeze_stages(self) -> None:
-        """Freeze the stems and stages ``0..frozen_stages-1`` with their FVE/SCE (-1: nothing)."""
+        """Freeze the stems and stages ``0..frozen_stages-1`` with their FVE/SCE (and the output
+        norms once every stage is frozen; -1: nothing)."""
         if self.frozen_stages < 0:
             return
         n = min(self.frozen_stages, self.num_stages)
-        freeze(*[m for name, m in self.named_children() if name.startswith('patch_embed')], *self.layers[:n])
+        # Output norms have the last layer-decay id, so they join only when every stage is frozen.
+        outnorms = [getattr(self, f'outnorm{i}') for i in self.out_indices] if n >= self.num_stages else []
+        freeze(*[m for name, m in self.named_children() if name.startswith('patch_embed')], *self.layers[:n],
+               *outnorms)
         for embeds in (self.freq_embed, self.heat_capacity):
             if isinstance(embeds, nn.ParameterList):
                 freeze(*embeds[:n])

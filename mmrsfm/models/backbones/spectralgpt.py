@@ -16,6 +16,9 @@ SegMunich/OSCD downstream models).
   are fused by ``Linear(groups -> 1)`` and the resulting (B, C, H/8, W/8) map feeds either a
   deconvolution pyramid (1x1 conv + GroupNorm + GELU + ConvTranspose x8/x4/x2/x1, dropout) or is
   returned as is.
+* Classification output as in the official fine-tuning model (``models_vit_tensor.VisionTransformer``):
+  the last block's tokens averaged, then the final ``norm`` (after pooling), with the single joint
+  ``pos_embed`` (1, groups * h * w, C) that model stores (``sep_pos_embed=False``).
 
 Where we differ from the official code (on purpose):
 
@@ -76,6 +79,29 @@ def sep_pos_embed(spatial: torch.Tensor, grid: Tuple[int, int], temporal: torch.
     if temporal.shape[1] != t:
         temporal = resize_rel_pos(temporal[0], t)[None]
     return spatial.repeat(1, t, 1) + temporal.repeat_interleave(h * w, dim=1)
+
+
+def resize_joint_pos_embed(pos_embed: torch.Tensor, src: Tuple[int, int, int],
+                           dst: Tuple[int, int, int]) -> torch.Tensor:
+    """Resize a joint (1, t * h * w, C) position embedding (group-major) from ``src`` (t, h, w) to ``dst``.
+
+    Each group's grid is resized bicubically, then every position linearly across groups: the same
+    interpolations :func:`sep_pos_embed` applies to the separate parts, so a joint embedding that is the
+    sum of separate ones resizes to the sum of the resized parts.
+    """
+    if tuple(src) == tuple(dst):
+        return pos_embed
+    (t, h, w), (nt, nh, nw) = src, dst
+    if pos_embed.shape[1] != t * h * w:
+        raise ValueError(f'pos_embed has {pos_embed.shape[1]} tokens, expected {t} groups x {h}x{w} grid')
+    c = pos_embed.shape[-1]
+    x = pos_embed.float().reshape(t, h, w, c).permute(0, 3, 1, 2)  # (t, C, h, w): groups as the batch
+    if (h, w) != (nh, nw):
+        x = F.interpolate(x, size=(nh, nw), mode='bicubic', align_corners=False)
+    if t != nt:
+        x = x.permute(1, 2, 3, 0).reshape(1, c * nh * nw, t)
+        x = F.interpolate(x, size=nt, mode='linear', align_corners=False).reshape(c, nh, nw, nt).permute(3, 0, 1, 2)
+    return x.permute(0, 2, 3, 1).reshape(1, nt * nh * nw, c).to(pos_embed.dtype)
 
 
 def resize_sep_pos_embed_on_load(state_dict: dict, key_spatial: str, key_temporal: str,
@@ -192,6 +218,9 @@ class SpectralGPT(BaseModule):
       ``h = ceil(H / patch_size)``, i.e. strides 1, 2, 4 and 8 of the input at the defaults.
     * ``'featmap'``: one (B, C, h, w) map per ``out_indices`` entry (stride ``patch_size``), to pair
       with :class:`~mmrsfm.models.necks.SimpleFPN`.
+    * ``'avg_token'`` (classification, as the official fine-tuning model): a 1-tuple with the (B, C)
+      vector ``norm(mean of the last block's tokens)`` (the norm comes after pooling), for
+      ``neck=None`` and a ``LinearClsHead``. No fusion layer or pyramid is built.
 
     Band counts: any number of input bands works at run time. They are padded to a multiple of
     ``t_patch_size`` (see ``band_padding``), giving ``groups = ceil(bands / t_patch_size)``
@@ -212,15 +241,27 @@ class SpectralGPT(BaseModule):
         band_padding: How to pad a band count that is not a multiple of ``t_patch_size``: 'mean'
             (append copies of the per-pixel band mean, as the official SegMunich code), 'zero', or
             None to raise instead. Defaults to 'mean'.
-        out_type: 'pyramid' or 'featmap' (see above). Defaults to 'pyramid'.
+        out_type: 'pyramid', 'featmap' or 'avg_token' (see above). Defaults to 'pyramid'.
         out_indices: Blocks whose outputs are used (negative counts from the end). 'pyramid' uses
-            exactly one. Defaults to (-1, ) (the official SegMunich/OSCD choice: the last block).
+            exactly one, 'avg_token' only the last block. Defaults to (-1, ) (the official SegMunich/OSCD
+            choice: the last block).
+        avg_skip_first_token: With ``out_type='avg_token'``, leave the first token out of the average.
+            The official classifier does (``x[:, 1:, :].mean(dim=1)``, written for a cls token the
+            model does not have, so it drops the first patch token of the first spectral group); True
+            reproduces the released fine-tuned classifiers exactly. Defaults to False (all tokens).
+        pos_embed_layout: 'separate' (``pos_embed_spatial`` + ``pos_embed_temporal``, the pretraining
+            layout) or 'joint' (one ``pos_embed`` (1, groups * h * w, C), the official fine-tuned
+            classifiers' layout, ``sep_pos_embed=False``). A joint embedding is resized for other inputs
+            (bicubic per spectral group, then linear across groups, at run time); on load, a checkpoint
+            ``pos_embed`` with this model's group count and another square grid is resized, any other
+            token count raises; separate checkpoint embeddings are summed into it. Defaults to 'separate'.
         spectral_fusion: How the spectral groups of an output are merged: 'linear' (the official
             learned ``Linear(groups -> 1)``, module ``spectral_fuse``, shared by all ``out_indices``) or
             'mean'. Defaults to 'linear'.
         final_norm: Apply the final LayerNorm ``norm`` to the last block's output before fusion. The
             official dense models do not; with False ``norm`` is kept (so checkpoints load strictly)
-            but frozen, as nothing uses it. Defaults to False.
+            but frozen, as nothing uses it. Ignored by 'avg_token', which always applies it (after
+            pooling). Defaults to False.
         pyramid_cfg: Overrides of :data:`DEFAULT_PYRAMID` (``channels``, ``mid_channels``, ``scales``,
             ``norm_groups``, ``dropout``); a branch with scale 1 has no deconvolution, so its
             ``channels`` must equal its ``mid_channels``. Defaults to None.
@@ -253,6 +294,8 @@ class SpectralGPT(BaseModule):
                  band_padding: Optional[str] = 'mean',
                  out_type: str = 'pyramid',
                  out_indices: Sequence[int] = (-1, ),
+                 avg_skip_first_token: bool = False,
+                 pos_embed_layout: str = 'separate',
                  spectral_fusion: str = 'linear',
                  final_norm: bool = False,
                  pyramid_cfg: Optional[dict] = None,
@@ -272,38 +315,51 @@ class SpectralGPT(BaseModule):
             raise ValueError(f'in_channels must be >= 1, got {in_channels}')
         if band_padding not in ('mean', 'zero', None):
             raise ValueError(f"band_padding must be 'mean', 'zero' or None, got {band_padding!r}")
-        if out_type not in ('pyramid', 'featmap'):
-            raise ValueError(f"out_type must be 'pyramid' or 'featmap', got {out_type!r}")
+        if out_type not in ('pyramid', 'featmap', 'avg_token'):
+            raise ValueError(f"out_type must be 'pyramid', 'featmap' or 'avg_token', got {out_type!r}")
+        if pos_embed_layout not in ('separate', 'joint'):
+            raise ValueError(f"pos_embed_layout must be 'separate' or 'joint', got {pos_embed_layout!r}")
         if spectral_fusion not in ('linear', 'mean'):
             raise ValueError(f"spectral_fusion must be 'linear' or 'mean', got {spectral_fusion!r}")
         self.out_indices = check_out_indices(out_indices, depth)
         if out_type == 'pyramid' and len(self.out_indices) != 1:
             raise ValueError(f"out_type='pyramid' builds the pyramid from one block; got out_indices="
                              f"{tuple(out_indices)} (use out_type='featmap' for several blocks)")
+        if out_type == 'avg_token' and self.out_indices != (depth - 1, ):
+            raise ValueError(f"out_type='avg_token' pools the last block's tokens; got out_indices="
+                             f'{tuple(out_indices)} (leave out_indices at its default (-1, ))')
         self.in_channels, self.patch_size, self.t_patch_size = in_channels, patch_size, t_patch_size
         self.band_padding, self.out_type, self.spectral_fusion = band_padding, out_type, spectral_fusion
         self.final_norm, self.frozen_stages, self.with_cp = final_norm, frozen_stages, with_cp
+        self.avg_skip_first_token, self.pos_embed_layout = avg_skip_first_token, pos_embed_layout
         factory = dict(device=device, dtype=dtype)
 
         h, w = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         self.grid_size = (math.ceil(h / patch_size), math.ceil(w / patch_size))
         self.num_groups = self.groups_for(in_channels)
         self.patch_embed = SpectralPatchEmbed(dim, patch_size, t_patch_size, **factory)
-        # Official flat layout (1, h * w, C): official checkpoints load without reshaping.
-        self.pos_embed_spatial = nn.Parameter(torch.zeros(1, self.grid_size[0] * self.grid_size[1], dim, **factory))
-        self.pos_embed_temporal = nn.Parameter(torch.zeros(1, self.num_groups, dim, **factory))
+        # Official flat layouts ((1, h * w, C) and (1, groups, C), or the joint (1, groups * h * w, C)):
+        # official checkpoints load without reshaping.
+        n_grid = self.grid_size[0] * self.grid_size[1]
+        if pos_embed_layout == 'joint':
+            self.pos_embed = nn.Parameter(torch.zeros(1, self.num_groups * n_grid, dim, **factory))
+        else:
+            self.pos_embed_spatial = nn.Parameter(torch.zeros(1, n_grid, dim, **factory))
+            self.pos_embed_temporal = nn.Parameter(torch.zeros(1, self.num_groups, dim, **factory))
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]  # floats: meta-safe
         self.blocks = nn.ModuleList([
             SpectralBlock(dim, self.arch_settings['num_heads'], self.arch_settings['feedforward_channels'],
                           qkv_bias=qkv_bias, drop_path=dpr[i], **factory) for i in range(depth)
         ])
         self.norm = nn.LayerNorm(dim, eps=1e-6, **factory)
-        if not final_norm:
+        if not final_norm and out_type != 'avg_token':
             # Unused by the dense outputs: frozen so DDP does not wait for its gradients.
             self.norm.requires_grad_(False)
-        if spectral_fusion == 'linear':
+        if spectral_fusion == 'linear' and out_type != 'avg_token':
             self.spectral_fuse = nn.Linear(self.num_groups, 1, **factory)
-        if out_type == 'pyramid':
+        if out_type == 'avg_token':
+            self.out_channels = (dim, )
+        elif out_type == 'pyramid':
             self.pyramid_cfg = {**DEFAULT_PYRAMID, **(pyramid_cfg or {})}
             self.pyramid = self._build_pyramid(dim, self.pyramid_cfg, factory)
             self.out_channels = tuple(self.pyramid_cfg['channels'])
@@ -350,8 +406,8 @@ class SpectralGPT(BaseModule):
         super().init_weights()
         if loads_pretrained(self.init_cfg):
             return
-        trunc_normal_(self.pos_embed_spatial, std=0.02)
-        trunc_normal_(self.pos_embed_temporal, std=0.02)
+        for param in self.pos_embed_params():
+            trunc_normal_(param, std=0.02)
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
@@ -359,19 +415,46 @@ class SpectralGPT(BaseModule):
                     nn.init.zeros_(m.bias)
         nn.init.xavier_uniform_(self.patch_embed.proj.weight.view(self.embed_dims, -1))
 
+    def pos_embed_params(self) -> Tuple[nn.Parameter, ...]:
+        """The position embedding parameters of this ``pos_embed_layout``."""
+        if self.pos_embed_layout == 'joint':
+            return (self.pos_embed, )
+        return self.pos_embed_spatial, self.pos_embed_temporal
+
     def _resize_on_load(self, state_dict: dict, prefix: str, *args) -> None:
         """Resize checkpoint position embeddings of another image size / band count before loading."""
-        resize_sep_pos_embed_on_load(state_dict, prefix + 'pos_embed_spatial', prefix + 'pos_embed_temporal',
-                                     self.grid_size, self.num_groups, 'SpectralGPT')
-        if prefix + 'pos_embed' in state_dict:
-            raise KeyError(f"'{prefix}pos_embed': a joint position embedding (official fine-tuning models with "
-                           f'sep_pos_embed=False); convert the pretraining checkpoint with '
-                           f'tools/model_converters/spectralgpt2mmrsfm.py instead')
+        key_s, key_t, key_j = prefix + 'pos_embed_spatial', prefix + 'pos_embed_temporal', prefix + 'pos_embed'
+        if self.pos_embed_layout == 'separate':
+            resize_sep_pos_embed_on_load(state_dict, key_s, key_t, self.grid_size, self.num_groups, 'SpectralGPT')
+            if key_j in state_dict:
+                raise KeyError(f"'{key_j}': a joint position embedding (official fine-tuned classifiers, "
+                               f"sep_pos_embed=False); build the backbone with pos_embed_layout='joint'")
+            return
+        if key_s in state_dict and key_t in state_dict and key_j not in state_dict:
+            # A pretraining checkpoint: its separate parts summed give the joint embedding they stand for.
+            spatial, temporal = state_dict.pop(key_s), state_dict.pop(key_t)
+            _, grid = split_square_pos_embed(spatial)
+            state_dict[key_j] = sep_pos_embed(spatial, tuple(grid.shape[1:3]), temporal,
+                                              (self.num_groups, *self.grid_size))
+            print_log(f'SpectralGPT: {key_s} + {key_t} summed into the joint {key_j}', logger='current')
+            return
+        value, n = state_dict.get(key_j), self.pos_embed.shape[1]
+        if value is None or value.shape[1] == n:
+            return
+        # A flat joint embedding does not say its group count: only this model's one can be assumed.
+        side = math.isqrt(value.shape[1] // self.num_groups)
+        if value.shape[1] != self.num_groups * side * side:
+            raise ValueError(f"'{key_j}' has {value.shape[1]} tokens, not {self.num_groups} spectral groups x a "
+                             f'square grid; build the backbone with the in_channels and img_size of the '
+                             f'checkpoint (this model holds {n} = {self.num_groups} x {self.grid_size} tokens)')
+        state_dict[key_j] = resize_joint_pos_embed(value, (self.num_groups, side, side),
+                                                   (self.num_groups, *self.grid_size))
+        print_log(f'SpectralGPT: resized {key_j} from grid {(side, side)} to {self.grid_size}', logger='current')
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:
             return
-        freeze(self.pos_embed_spatial, self.pos_embed_temporal, self.patch_embed,
+        freeze(*self.pos_embed_params(), self.patch_embed,
                *self.blocks[:self.frozen_stages])
         if self.frozen_stages >= self.num_layers:
             freeze(self.norm)
@@ -399,6 +482,8 @@ class SpectralGPT(BaseModule):
 
     def get_pos_embed(self, size: Tuple[int, int, int]) -> torch.Tensor:
         """(1, t * h * w, C) position embedding of a (t, h, w) token volume (resized as needed)."""
+        if self.pos_embed_layout == 'joint':
+            return resize_joint_pos_embed(self.pos_embed, (self.num_groups, *self.grid_size), size)
         return sep_pos_embed(self.pos_embed_spatial, self.grid_size, self.pos_embed_temporal, size)
 
     def tokenize(self, x: torch.Tensor) -> torch.Tensor:
@@ -426,10 +511,17 @@ class SpectralGPT(BaseModule):
         return y.permute(0, 3, 1, 2).contiguous()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """x: (B, bands, H, W), any band count and size. Returns a tuple of NCHW maps (see ``out_type``)."""
+        """x: (B, bands, H, W), any band count and size. Returns a tuple of NCHW maps, or of one (B, C)
+        vector for 'avg_token' (see ``out_type``)."""
         tokens = self.tokenize(x)  # (B, t, h, w, C)
         b, t, h, w, c = tokens.shape
         x = tokens.flatten(1, 3) + self.get_pos_embed((t, h, w))  # (B, t * h * w, C), group-major
+        if self.out_type == 'avg_token':
+            for i in range(self.num_layers):
+                x = self.run_block(i, x)
+            # The official classifier averages x[:, 1:] (a cls-token idiom without a cls token).
+            pooled = (x[:, 1:] if self.avg_skip_first_token else x).mean(1)
+            return (self.norm(pooled), )
         outs = []
         for i in range(self.num_layers):
             x = self.run_block(i, x)
@@ -441,7 +533,7 @@ class SpectralGPT(BaseModule):
         return tuple(branch(outs[-1]) for branch in self.pyramid)
 
     def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
-        """Layer id for layer-wise lr decay: patch/position embeddings 0, block ``i`` ``i + 1``,
+        """Layer id for layer-wise lr decay: patch/position embeddings (either layout) 0, block ``i`` ``i + 1``,
         everything else (final norm, fusion, pyramid, parameters outside ``prefix``) ``num_layers + 1``.
 
         Returns:

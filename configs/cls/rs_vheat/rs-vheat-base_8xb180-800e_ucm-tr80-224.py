@@ -1,0 +1,9 @@
+# RS-vHeat-B on UC Merced Land Use, 80 % of each class for training (the common UCM protocol; the official
+# code fine-tunes on UCM but the paper reports no UCM number), official recipe.
+_base_ = [
+    '../../_base_/models/cls_rs-vheat-base.py', '../../_base_/datasets/ucmerced.py',
+    '../../_base_/schedules/cls_rs-vheat_8xb180-800e.py'
+]
+num_classes = {{_base_.num_classes}}
+model = dict(data_preprocessor=dict(num_classes=num_classes), head=dict(num_classes=num_classes))
+train_dataloader = dict(batch_size=180)  # per GPU, x 8 GPUs

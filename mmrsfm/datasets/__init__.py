@@ -27,6 +27,8 @@ if find_spec('mmseg') is not None:
     __all__ += ['BiTemporalDataset', 'LEVIRCDDataset', 'OSCDDataset', 'LoveDAOfficialDataset']
     from .segmunich import SEGMUNICH_BANDS, SEGMUNICH_CLASSES, SegMunichDataset
     __all__ += ['SegMunichDataset', 'SEGMUNICH_BANDS', 'SEGMUNICH_CLASSES']
+    from .whu_opt_sar import WHU_OPT_SAR_CLASSES, WHU_OPT_SAR_LABEL_VALUES, WHUOptSARDataset, convert_whu_opt_sar
+    __all__ += ['WHUOptSARDataset', 'WHU_OPT_SAR_CLASSES', 'WHU_OPT_SAR_LABEL_VALUES', 'convert_whu_opt_sar']
 if find_spec('mmdet') is not None:
     from .checked_coco import CheckedCocoDataset
     __all__ += ['CheckedCocoDataset']

@@ -11,7 +11,8 @@ from mmengine.registry import init_default_scope
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/upernet/*.py')))
 TINY_HEAT = dict(embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
-DATASETS = {'potsdam': ('PotsdamDataset', 6), 'loveda': ('mmrsfm.LoveDAOfficialDataset', 7)}
+DATASETS = {'potsdam': ('PotsdamDataset', 6), 'loveda': ('mmrsfm.LoveDAOfficialDataset', 7),
+            'whu-opt-sar': ('mmrsfm.WHUOptSARDataset', 7)}
 
 
 def test_configs_exist():
@@ -23,20 +24,24 @@ def test_configs_exist():
 def test_config_builds_and_slides(path):
     cfg = Config.fromfile(path)
     name = osp.basename(path)
-    dataset_type, num_classes = DATASETS['potsdam' if 'potsdam' in name else 'loveda']
+    dataset_type, num_classes = DATASETS[next((d for d in DATASETS if d in name), 'loveda')]
     assert cfg.default_scope == 'mmseg' and cfg.train_dataloader.dataset.type == dataset_type
     assert cfg.model.decode_head.num_classes == cfg.model.auxiliary_head.num_classes == num_classes
     assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.crop_size == (512, 512)
     if 'potsdam' in name:  # whole test tiles at native resolution
         assert cfg.test_dataloader.dataset.data_prefix.img_path == 'img_dir/val_tiles'
         assert not any(t.type == 'Resize' for t in cfg.test_dataloader.dataset.pipeline)
+    elif 'whu-opt-sar' in name:  # whole validation tiles, optical + SAR stacked as 5 bands
+        assert cfg.test_dataloader.dataset.data_prefix.img_path == 'val_tiles'
+        assert len(cfg.model.data_preprocessor.mean) == 5
     else:
         assert cfg.val_dataloader.dataset.split == 'val'
         expected = ('urban', ) if 'rural2urban' in name else ('urban', 'rural')
         assert tuple(cfg.val_dataloader.dataset.domains) == expected
     model_cfg = cfg.model
     if 'rs-vheat' in name:
-        assert model_cfg.backbone.type == 'mmrsfm.RSvHeat' and model_cfg.backbone.arch == 'rs-base'
+        assert model_cfg.backbone.type in ('mmrsfm.RSvHeat', 'mmrsfm.MultiModalRSvHeat')
+        assert model_cfg.backbone.arch == 'rs-base'
         assert model_cfg.decode_head.in_channels == [128, 256, 512, 1024] and model_cfg.pretrained is None
         assert cfg.optim_wrapper.constructor == 'mmrsfm.LayerDecayOptimWrapperConstructor'
         model_cfg.backbone.update(arch=TINY_HEAT, img_size=64)
@@ -57,6 +62,7 @@ def test_config_builds_and_slides(path):
     model = MODELS.build(model_cfg).eval()
     meta = dict(img_shape=(80, 72), ori_shape=(80, 72))
     with torch.no_grad():
-        out = model.predict(torch.rand(1, model_cfg.backbone.get('in_channels', 3), 80, 72),
+        bands = model_cfg.backbone.get('in_channels', 3)
+        out = model.predict(torch.rand(1, bands if isinstance(bands, int) else sum(bands.values()), 80, 72),
                             [SegDataSample(metainfo=meta)])
     assert out[0].pred_sem_seg.shape == (80, 72)

@@ -13,6 +13,9 @@ ALIASES = {'HeatConductionNet'}
 TINY = {
     'RSvHeat': (dict(arch=dict(embed_dims=8, depths=(1, 1, 2, 1), post_norm=True, layer_scale=1e-5,
                                spatial_correction=True), img_size=32), (3, 32, 32), 4),
+    'MultiModalRSvHeat': (dict(arch=dict(embed_dims=8, depths=(1, 1, 2, 1), post_norm=True, layer_scale=1e-5,
+                                         spatial_correction=True), in_channels=dict(opt=3, sar=1), fusion='gated',
+                               img_size=32), (4, 32, 32), 4),
     'ScalableViT': (dict(arch=dict(embed_dims=16, num_layers=4, num_heads=2, feedforward_channels=32),
                          img_size=32, window_size=1), (3, 32, 32), 4),
     'SpectralGPT': (dict(arch=dict(embed_dims=16, num_layers=4, num_heads=2, feedforward_channels=32),

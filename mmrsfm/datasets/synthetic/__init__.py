@@ -27,6 +27,8 @@ __all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'write_geotiff', 'make_d
            'make_dota_raw', 'make_dior_r', 'make_loveda', 'make_loveda_official', 'make_potsdam', 'make_coco_instances',
            'make_nwpu_vhr10', 'make_ssdd', 'make_whu_building', 'make_optical_sar_pairs', 'make_levircd',
            'make_oscd', 'make_segmunich', 'make_s2_folder', 'make_dior_hbb', 'make_sar_aircraft']
+from .whu_opt_sar import make_whu_opt_sar  # noqa: E402
+__all__ += ['make_whu_opt_sar']
 if find_spec('mmpretrain') is not None:  # their class lists live in the (mmpretrain-based) dataset modules
     from .bigearthnet import make_bigearthnet
     from .classification import make_aid, make_eurosat_ms, make_eurosat_rgb, make_nwpu_resisc45, make_ucmerced

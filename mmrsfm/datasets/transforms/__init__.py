@@ -2,8 +2,9 @@
 from importlib.util import find_spec
 
 from .multimodal import LoadMultiModalImages, PackMultiModalInputs, PairedRandomCropFlip
+from .paired_seg import LoadStackedModalities
 
-__all__ = ['LoadMultiModalImages', 'PairedRandomCropFlip', 'PackMultiModalInputs']
+__all__ = ['LoadMultiModalImages', 'PairedRandomCropFlip', 'PackMultiModalInputs', 'LoadStackedModalities']
 
 # Bi-temporal (change-detection) transforms pack mmseg data samples.
 if find_spec('mmseg') is not None:

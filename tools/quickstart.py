@@ -24,15 +24,25 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/rotated_det/rotated_fcos/rotated-fcos-hbox-le90_r18-w16_fpn_1xb8-400i_dota-demo-128.py'
 
 
-def run_tool(args: list) -> str:
-    """Run ``python tools/<script> ...`` from the repo root; return its stdout, fail loudly."""
+def start_tool(args: list) -> subprocess.Popen:
+    """Start ``python tools/<script> ...`` from the repo root (see :func:`finish_tool`)."""
     cmd = [sys.executable] + args
     print('$ ' + ' '.join(cmd), flush=True)
-    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_tool(proc: subprocess.Popen) -> str:
+    """Wait for a started tool; return its stdout, fail loudly."""
+    out = proc.communicate()[0]
     if proc.returncode != 0:
-        sys.stdout.write(proc.stdout[-6000:])
-        raise SystemExit(f'quickstart: `{" ".join(args[:2])}` failed with exit code {proc.returncode}')
-    return proc.stdout
+        sys.stdout.write(out[-6000:])
+        raise SystemExit(f'quickstart: `{" ".join(proc.args[1:3])}` failed with exit code {proc.returncode}')
+    return out
+
+
+def run_tool(args: list) -> str:
+    """Run ``python tools/<script> ...`` from the repo root; return its stdout, fail loudly."""
+    return finish_tool(start_tool(args))
 
 
 def write_demo_scene(path: str, width: int = 640, height: int = 448, seed: int = 7) -> int:
@@ -78,9 +88,11 @@ def main() -> None:
 
     untrained = osp.join(work_dir, 'untrained.pth')
     save_untrained_checkpoint(load_config(osp.join(ROOT, CONFIG), options), untrained)
-    before = parse_test_metrics(run_tool(['tools/test.py', CONFIG, untrained, '--work-dir',
-                                          osp.join(work_dir, 'eval_untrained')] + cli_options))
+    # The untrained evaluation needs nothing from training: run it alongside (the second core).
+    untrained_eval = start_tool(['tools/test.py', CONFIG, untrained, '--work-dir',
+                                 osp.join(work_dir, 'eval_untrained')] + cli_options)
     run_tool(['tools/train.py', CONFIG, '--work-dir', work_dir] + cli_options)
+    before = parse_test_metrics(finish_tool(untrained_eval))
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         trained = f.read().strip()
     after = parse_test_metrics(run_tool(['tools/test.py', CONFIG, trained, '--work-dir',

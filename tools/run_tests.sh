@@ -5,7 +5,15 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${VENV:-$ROOT/.venv}/bin/python"
 cd "$ROOT"
-"$PY" -m pytest tests "$@"
+# Two pytest workers by default (PYTEST_WORKERS=0 runs in one process): most end-to-end tests are
+# single-threaded tools/*.py subprocesses, so on CI's 2 cores a second worker uses the core they leave
+# idle. --dist loadfile keeps a file's tests, and so its module fixtures, on one worker.
+WORKERS="${PYTEST_WORKERS:-2}"
+DIST=()
+if [[ "$WORKERS" != 0 ]]; then
+    DIST=(-n "$WORKERS" --dist loadfile)
+fi
+"$PY" -m pytest tests "${DIST[@]}" "$@"
 rc=$?
 if [[ $rc -eq 5 ]]; then
     echo "run_tests: pytest collected no tests (exit 5); failing" >&2

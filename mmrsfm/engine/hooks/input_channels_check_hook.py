@@ -87,14 +87,19 @@ class _KeepRandomState:
         torch.set_rng_state(self.states[2])
 
 
-def trace_band_counts(dataset, index: int = 0) -> List[Tuple[str, Optional[int]]]:
+def trace_band_counts(dataset, index: int = 0, seed: Optional[int] = None) -> List[Tuple[str, Optional[int]]]:
     """``[(transform name, bands after it), ...]`` for sample ``index`` through ``dataset``'s pipeline
-    (random states restored afterwards; stops at a transform that fails or drops the sample)."""
+    (random states restored afterwards; stops at a transform that fails or drops the sample). ``seed``
+    seeds numpy, Python and torch for the run, so that random transforms take reproducible branches."""
     dataset = _base_dataset(dataset)
     if dataset is None or not len(dataset):
         return []
     trace = []
     with _KeepRandomState():
+        if seed is not None:
+            np.random.seed(seed)
+            random.seed(seed)
+            torch.manual_seed(seed)
         try:
             results = dataset.get_data_info(index)
             for transform in dataset.pipeline.transforms:
@@ -205,8 +210,13 @@ class InputChannelsCheckHook(Hook):
         dataset = self._datasets.get(self._split)
         if dataset is None:
             return ''
-        trace = trace_band_counts(dataset)
-        change = first_band_change(trace)
+        # A random transform may change the band count only on some draws (PhotoMetricDistortion's HSV
+        # steps run with probability 1/2 each): trace a few seeded draws until one shows the change.
+        for seed in range(8):
+            trace = trace_band_counts(dataset, seed=seed)
+            change = first_band_change(trace)
+            if change is not None:
+                break
         if change is None:
             if trace and trace[0][1] is not None:
                 return (f' (The {self._split} pipeline loads {trace[0][1]} bands with {trace[0][0]} and no '

@@ -36,17 +36,37 @@ def demo_options(dota_root: str, max_iters: int = 4, **extra) -> List[str]:
     return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
 
+def _tool_command(args: List[str], env: Optional[Dict[str, str]]) -> tuple:
+    """The command line and environment of ``python <args>`` (or a .sh script); ``env`` adds variables."""
+    cmd = (['bash'] if args[0].endswith('.sh') else [sys.executable]) + args
+    return cmd, dict(os.environ, PYTHON=sys.executable, **(env or {}))
+
+
 def run_tool(args: List[str], check: bool = True, timeout: int = 900,
              env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
     """Run ``python <args>`` (or a .sh script) from the repo root, as a user would; ``env`` adds
     environment variables."""
-    cmd = (['bash'] if args[0].endswith('.sh') else [sys.executable]) + args
-    env = dict(os.environ, PYTHON=sys.executable, **(env or {}))
+    cmd, env = _tool_command(args, env)
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=timeout)
     if check and proc.returncode != 0:
         pytest.fail(f'{" ".join(args[:2])} exited {proc.returncode}:\n{proc.stdout[-5000:]}')
     return proc
+
+
+def start_tool(args: List[str], env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    """Start ``python <args>`` like :func:`run_tool` without waiting, e.g. to run two tools side by side
+    (one per core); collect it with :func:`finish_tool`."""
+    cmd, env = _tool_command(args, env)
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_tool(proc: subprocess.Popen, timeout: int = 900) -> str:
+    """Wait for a :func:`start_tool` process; its output, or a test failure with its tail."""
+    out = proc.communicate(timeout=timeout)[0]
+    if proc.returncode != 0:
+        pytest.fail(f'{" ".join(proc.args[1:3])} exited {proc.returncode}:\n{out[-5000:]}')
+    return out
 
 
 #: For the e2e runs of tiny models: one intra-op thread per process. Their ops are so small that a

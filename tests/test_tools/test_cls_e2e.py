@@ -14,13 +14,11 @@ trainings run side by side.
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
 
-from conftest import REPO, SINGLE_THREAD, run_tool, write_child_config
+from conftest import SINGLE_THREAD, finish_tool, run_tool, start_tool, write_child_config
 
 pytestmark = pytest.mark.e2e
 
@@ -130,15 +128,9 @@ def runs(tmp_path_factory):
     configs['euro'] = _eurosat_probe_config(str(tmp / 'euro' / 'cfg.py'), euro, str(tmp / 'euro' / 'init.pth'))
     untrained['euro'] = _untrained(configs['euro'], str(tmp / 'euro' / 'untrained'))
     os.replace(untrained['euro']['checkpoint'], str(tmp / 'euro' / 'init.pth'))
-    procs = {
-        name: subprocess.Popen([sys.executable, 'tools/train.py', cfg, '--work-dir', str(tmp / name / 'train')],
-                               cwd=REPO, env=dict(os.environ, **SINGLE_THREAD), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-        for name, cfg in configs.items()
-    }
-    out = {name: proc.communicate(timeout=600)[0] for name, proc in procs.items()}
-    for name, proc in procs.items():
-        assert proc.returncode == 0, f'tools/train.py ({name}) exited {proc.returncode}:\n{out[name][-5000:]}'
+    procs = {name: start_tool(['tools/train.py', cfg, '--work-dir', str(tmp / name / 'train')], env=SINGLE_THREAD)
+             for name, cfg in configs.items()}
+    out = {name: finish_tool(proc, timeout=600) for name, proc in procs.items()}
     return {name: (untrained[name], out[name], str(tmp / name), configs[name]) for name in configs}
 
 

@@ -5,12 +5,10 @@ must beat it. CPU, shrunk Faster R-CNN (ResNet-18 at 16 base channels, narrow he
 two single-threaded trainings run side by side, one per core."""
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, SINGLE_THREAD, write_child_config
+from conftest import SINGLE_THREAD, finish_tool, start_tool, write_child_config
 
 pytestmark = pytest.mark.e2e
 
@@ -94,15 +92,9 @@ def runs(tmp_path_factory):
         make(root, num_train=48, num_val=16, num_test=8, seed=0)
         cfg = _child_config(os.path.join(work, 'cfg.py'), config, root, load, train_subdir)
         jobs[name] = (cfg, work, _untrained_map(cfg, os.path.join(work, 'untrained')))
-    procs = {
-        name: subprocess.Popen([sys.executable, 'tools/train.py', cfg, '--work-dir', os.path.join(work, 'train')],
-                               cwd=REPO, env=dict(os.environ, **SINGLE_THREAD), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-        for name, (cfg, work, _) in jobs.items()
-    }
-    out = {name: proc.communicate(timeout=600)[0] for name, proc in procs.items()}
-    for name, proc in procs.items():
-        assert proc.returncode == 0, f'tools/train.py ({name}) exited {proc.returncode}:\n{out[name][-5000:]}'
+    procs = {name: start_tool(['tools/train.py', cfg, '--work-dir', os.path.join(work, 'train')], env=SINGLE_THREAD)
+             for name, (cfg, work, _) in jobs.items()}
+    out = {name: finish_tool(proc, timeout=600) for name, proc in procs.items()}
     return {name: (jobs[name][2], out[name]) for name in jobs}
 
 

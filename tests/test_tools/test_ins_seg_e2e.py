@@ -5,14 +5,11 @@ building (raster masks -> COCO instances) is overfit by a small Mask R-CNN; SSDD
 released) and NWPU VHR-10 (instance-mask json -> train/val) train Mask R-CNN on a tiny RS-vHeat for
 two iterations and are evaluated with COCO bbox + segm mAP.
 """
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, SINGLE_THREAD, run_tool, write_child_config
+from conftest import SINGLE_THREAD, finish_tool, run_tool, start_tool, write_child_config
 from mmrsfm.datasets.synthetic import make_nwpu_vhr10, make_ssdd, make_whu_building
 from mmrsfm.utils.preflight import load_config
 from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
@@ -90,15 +87,12 @@ def test_whu_building_training_beats_untrained(tmp_path):
     untrained, trained = str(tmp_path / 'untrained.pth'), str(tmp_path / 'work' / f'iter_{WHU_ITERS}.pth')
     save_untrained_checkpoint(load_config(config), untrained)
     # the untrained model is scored while training runs (one core each)
-    untrained_test = subprocess.Popen(
-        [sys.executable, 'tools/test.py', config, untrained, '--work-dir', str(tmp_path / 'test0')], cwd=REPO,
-        env=dict(os.environ, **SINGLE_THREAD), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    untrained_test = start_tool(['tools/test.py', config, untrained, '--work-dir', str(tmp_path / 'test0')],
+                                env=SINGLE_THREAD)
     # no validation while training: tools/test.py scores the result on the test split
     out = run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
                     f'train_cfg.val_interval={WHU_ITERS + 1}'], env=SINGLE_THREAD).stdout
-    test0 = untrained_test.communicate(timeout=600)[0]
-    assert untrained_test.returncode == 0, test0[-5000:]
-    before = parse_test_metrics(test0)
+    before = parse_test_metrics(finish_tool(untrained_test, timeout=600))
     assert 'CheckedCocoDataset whu_building_train.json: kept 16 of 16 images' in out
     out = run_tool(['tools/test.py', config, trained, '--work-dir', str(tmp_path / 'test1')], env=SINGLE_THREAD)
     after = parse_test_metrics(out.stdout)

@@ -8,14 +8,11 @@ image and three only in the SAR image, so each single-modality model must confus
 and the fused one need not: the fused mIoU must beat both by MARGIN points. The three single-threaded
 trainings run side by side.
 """
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, SINGLE_THREAD, write_child_config
+from conftest import SINGLE_THREAD, finish_tool, start_tool, write_child_config
 from mmrsfm.datasets.synthetic import make_whu_opt_sar
 
 pytestmark = pytest.mark.e2e
@@ -71,13 +68,8 @@ def trained(tmp_path_factory):
     for name, modalities in RUNS.items():
         cfg = write_child_config(str(root / f'{name}.py'), CONFIG,
                                  CHILD.format(data_root=root / 'data', modalities=modalities, iters=ITERS))
-        procs[name] = subprocess.Popen([sys.executable, 'tools/train.py', cfg, '--work-dir', str(root / name)],
-                                       cwd=REPO, env=dict(os.environ, **SINGLE_THREAD), stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
-    outs = {name: proc.communicate(timeout=600)[0] for name, proc in procs.items()}
-    for name, proc in procs.items():
-        assert proc.returncode == 0, f'tools/train.py ({name}) exited {proc.returncode}:\n{outs[name][-5000:]}'
-    return outs
+        procs[name] = start_tool(['tools/train.py', cfg, '--work-dir', str(root / name)], env=SINGLE_THREAD)
+    return {name: finish_tool(proc, timeout=600) for name, proc in procs.items()}
 
 
 def _miou(out: str) -> float:

@@ -142,8 +142,8 @@ def prepare_for_export(module: nn.Module) -> None:
 
     - RS-vHeat: the low-memory path updates the map in row strips in place and the decay cache keys on
       tensor versions; both are plain-path equivalents (``low_memory_elems=None``, ``cache_decay=False``).
-    - RSMamba: ``scan_impl='auto'`` may pick mamba_ssm's CUDA kernel, which no exporter understands; the
-      chunked pure-PyTorch scan gives the same result.
+    - RSMamba: ``scan_impl='auto'`` may pick mamba_ssm's CUDA kernel or the Triton custom op, which no
+      exporter understands; the chunked pure-PyTorch scan gives the same result.
     - Activation checkpointing is a training feature; off.
     """
     for m in module.modules():
@@ -151,7 +151,7 @@ def prepare_for_export(module: nn.Module) -> None:
             m.low_memory_elems = None
         if getattr(m, 'cache_decay', False):
             m.cache_decay = False
-        if getattr(m, 'scan_impl', None) in ('auto', 'cuda'):
+        if getattr(m, 'scan_impl', None) in ('auto', 'cuda', 'triton'):
             m.scan_impl = 'chunked'
         if getattr(m, 'with_cp', False):
             m.with_cp = False
@@ -233,6 +233,10 @@ def _frequency_penalty(h, w, device=None) -> torch.Tensor:
     return wn[:, None]**2 + wm[None, :]**2
 
 
+def _neg_penalty(self, h, w, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return -_frequency_penalty(h, w, device)[..., None].to(dtype)
+
+
 def _masked_sdpa(original):
     """``F.scaled_dot_product_attention`` with an ``attn_mask`` as explicit softmax(QK^T * scale + mask) V."""
 
@@ -295,7 +299,7 @@ def _dynamic_overrides() -> Iterator[None]:
                 if value is old:
                     undo.append((mod, attr, value))
                     setattr(mod, attr, new)
-    for attr, new in (('dct', _dct), ('bilinear', _bilinear)):
+    for attr, new in (('dct', _dct), ('bilinear', _bilinear), ('neg_penalty', _neg_penalty)):
         undo.append((dct.BasisCache, attr, getattr(dct.BasisCache, attr)))
         setattr(dct.BasisCache, attr, new)
     try:

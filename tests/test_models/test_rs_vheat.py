@@ -5,7 +5,8 @@ import torch
 from scipy.fft import dctn, idctn
 
 from mmrsfm.models import RSvHeat
-from mmrsfm.models.backbones.rs_vheat import HeatConduction2d, frequency_penalty, resize_grid
+from mmrsfm.models.backbones.rs_vheat import HeatConduction2d
+from mmrsfm.models.layers import frequency_penalty, resize_grid
 from mmrsfm.models.layers import dct_matrix, heat_diffusion_2d
 
 TINY = dict(embed_dims=16, depths=(1, 1, 2, 1), post_norm=True, layer_scale=1e-5, spatial_correction=True)

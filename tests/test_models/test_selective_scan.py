@@ -92,7 +92,7 @@ def test_dispatch():
     torch.testing.assert_close(selective_scan(*args, impl='ref'), selective_scan_ref(*args))
     torch.testing.assert_close(selective_scan(*args), selective_scan_chunked(*args))  # CPU 'auto'
     with pytest.raises(ValueError, match='impl'):
-        selective_scan(*args, impl='triton')
+        selective_scan(*args, impl='pallas')
     with pytest.raises(RuntimeError, match='mamba_ssm'):
         selective_scan(*args, impl='cuda')  # CPU inputs (and maybe no mamba_ssm)
 

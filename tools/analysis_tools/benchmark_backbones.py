@@ -8,9 +8,12 @@ as Python literals). The baseline is ViT-B/16 built from torchvision's modules w
 ``F.scaled_dot_product_attention`` (fused/flash kernels on GPU and CPU); it is built for each size
 (its position embedding is sized at construction). GPU: synchronised timing and ``max_memory_allocated``; CPU:
 wall-clock timing and peak-RSS growth, each measurement in its own process so that one model's
-high-water mark does not hide another's. Also counts the ATen ops of one eager inference forward of
-one image (all ops, and the kernel ops among them: each is at least one launch on a GPU; see
-:mod:`mmrsfm.utils.op_count`). Prints a table, writes JSON.
+high-water mark does not hide another's. Launch counts per image (one image, inference; see
+:mod:`mmrsfm.utils.op_count`): the ATen ops of one eager forward on this device (all, and the kernel ops
+among them: each is at least one launch on a GPU), the kernel ops of the path a GPU forward takes (counted
+on the meta device: RS-vHeat's GPU strip threshold, RSMamba's one-launch Triton scan), and for
+``[compiled]`` rows the kernel launches in inductor's generated code. ``--ort`` adds an ONNX Runtime row
+per model (exported with :mod:`mmrsfm.apis.export`, CPU execution provider). Prints a table, writes JSON.
 """
 import argparse
 import ast
@@ -30,7 +33,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import mmrsfm  # noqa: F401
 from mmrsfm.registry import MODELS
-from mmrsfm.utils.op_count import count_forward_ops
+from mmrsfm.utils.op_count import count_compiled_launches, count_forward_ops, count_gpu_path_ops
 
 def _register_cpu_sdpa_flops() -> None:
     """torch's FLOP counter knows the CUDA SDPA kernels but not the CPU flash kernel; count it with
@@ -141,10 +144,54 @@ def measure(model: torch.nn.Module, size: int, dtype: str, batch: int, device: s
     with torch.no_grad(), FlopCounterMode(display=False) as counter:  # after timing: memory unaffected
         model.eval()(x[:1])
     ops = count_forward_ops(model, x[:1])  # one image, eager: each kernel op is >= 1 launch on a GPU
+    gpu_ops = count_gpu_path_ops(model, x[:1])
+    launches = None
+    if compile_backend == 'inductor':
+        torch._dynamo.reset()  # count the graph the timing compiled, from inductor's code (its cache hits)
+        launches = count_compiled_launches(model.eval(), x[:1])['kernels']
     return dict(img_per_s=batch * iters / seconds, mb_per_img=mem,
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6,
                 gflops_per_img=counter.get_total_flops() / 1e9,  # FLOPs (2 x MACs), the convention of the papers' tables
-                ops_per_img=ops['total'], kernel_ops_per_img=ops['kernels'])
+                ops_per_img=ops['total'], kernel_ops_per_img=ops['kernels'], gpu_path_kernels=gpu_ops['kernels'],
+                compiled_launches=launches)
+
+
+def measure_ort(model: torch.nn.Module, size: int, batch: int, warmup: int, iters: int) -> Dict[str, Optional[float]]:
+    """Export ``model`` to ONNX (static size, as ``tools/deployment/export.py``) and time ONNX Runtime on CPU;
+    checks parity with PyTorch first (max relative error in the result)."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    from mmrsfm.apis.export import export_program, parity, prepare_for_export
+    prepare_for_export(model)
+    x = torch.randn(batch, 3, size, size)
+    with torch.no_grad():
+        ref = model(x)
+    t0 = time.perf_counter()
+    program = export_program(model, x, dynamic=False, stride=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f'{tmp}/model.onnx'
+        torch.onnx.export(program, (x, ), dynamo=True, opset_version=18, verbose=False, optimize=True).save(path)
+        export_s = time.perf_counter() - t0
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        sess = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+    feed = {sess.get_inputs()[0].name: x.numpy()}
+    out = [torch.from_numpy(o) for o in sess.run(None, feed)]
+    _, rel = parity(ref if isinstance(ref, (tuple, list)) else [ref], out)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(warmup):
+        sess.run(None, feed)
+    start = time.perf_counter()
+    for _ in range(iters):
+        sess.run(None, feed)
+    seconds = time.perf_counter() - start
+    return dict(img_per_s=batch * iters / seconds,
+                mb_per_img=(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024 / batch,
+                params_m=sum(p.numel() for p in model.parameters()) / 1e6, gflops_per_img=None, ops_per_img=None,
+                kernel_ops_per_img=None, gpu_path_kernels=None, compiled_launches=None, ort_rel_err=rel,
+                export_s=export_s)
 
 
 def main() -> None:
@@ -163,6 +210,9 @@ def main() -> None:
                         help='also measure each model (and the baseline) under torch.compile, as a separate '
                         '[compiled] row next to its eager row (compilation happens in the warm-up)')
     parser.add_argument('--compile-backend', default='inductor', help='torch.compile backend for --compile')
+    parser.add_argument('--ort', action='store_true',
+                        help='also export each model (and the baseline) to ONNX and time ONNX Runtime on CPU, as '
+                        'an [onnxruntime] row (fp32 inference only)')
     parser.add_argument('--no-baseline', action='store_true', help='skip ViT-B/16')
     parser.add_argument('--out', help='write results as JSON here')
     parser.add_argument('--worker', help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
@@ -173,6 +223,10 @@ def main() -> None:
         if job.get('reparam'):
             model.reparameterize((job['size'], job['size']))
         torch.manual_seed(0)
+        if job.get('ort'):
+            print('RESULT ' + json.dumps(measure_ort(model.eval(), job['size'], job['batch'], args.warmup,
+                                                     args.iters)))
+            return
         print('RESULT ' + json.dumps(measure(model, job['size'], job['dtype'], job['batch'], job['device'],
                                              args.train, args.warmup, args.iters,
                                              args.compile_backend if job.get('compile') else None)))
@@ -183,19 +237,21 @@ def main() -> None:
     if args.reparameterize:
         names += [(spec + ' [reparam]', spec, True) for spec in args.models
                   if hasattr(MODELS.get(parse_model(spec)['type']), 'reparameterize')]
-    # (row name, spec, reparam, compile): with --compile every eager row is followed by its compiled row
-    names = [(name, spec, reparam, False) for name, spec, reparam in names]
-    if args.compile:
-        names = [row for name, spec, reparam, _ in names
-                 for row in ((name, spec, reparam, False), (name + ' [compiled]', spec, reparam, True))]
+    # (row name, spec, reparam, mode): with --compile / --ort every eager row is followed by its compiled /
+    # ONNX Runtime row
+    extra = ([('compile', ' [compiled]')] if args.compile else []) + ([('ort', ' [onnxruntime]')] if args.ort else [])
+    names = [row for name, spec, reparam in names
+             for row in [(name, spec, reparam, None)] + [(name + tag, spec, reparam, mode) for mode, tag in extra]]
 
     rows = []
     for size in args.sizes:
         batch = args.batch or (max(1, int(64 * (224 / size)**2)) if device == 'cuda' else 1)
         for dtype in args.dtypes:
-            for name, spec, reparam, compiled in names:
+            for name, spec, reparam, mode in names:
+                if mode == 'ort' and (dtype != 'fp32' or args.train):
+                    continue
                 job = json.dumps(dict(spec=spec, size=size, dtype=dtype, batch=batch, device=device, reparam=reparam,
-                                      compile=compiled))
+                                      compile=mode == 'compile', ort=mode == 'ort'))
                 cmd = [sys.executable, __file__, '--worker', job, '--warmup', str(args.warmup),
                        '--iters', str(args.iters), '--compile-backend', args.compile_backend] + (
                            ['--train'] if args.train else [])
@@ -211,7 +267,7 @@ def main() -> None:
                 rows[-1]['vs_vit_b16'] = rows[-1]['img_per_s'] / base['img_per_s'] if base else None
 
     header = (f"{'model':<42}{'size':>6}{'dtype':>6}{'img/s':>10}{'x ViT-B':>9}{'MB/img':>9}{'params M':>10}"
-              f"{'GFLOPs':>9}{'ATen ops':>10}{'kernels':>9}")
+              f"{'GFLOPs':>9}{'ATen ops':>10}{'kernels':>9}{'GPU-path':>10}{'compiled':>10}")
     print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}, torch {torch.__version__}, '
           f'threads {torch.get_num_threads()}\n{header}')
     for r in rows:
@@ -219,8 +275,14 @@ def main() -> None:
         ratio = f"{r['vs_vit_b16']:.2f}" if r['vs_vit_b16'] is not None else '-'
         tag = re.search(r'( \[[^\]]+\])*$', r['model']).group(0)  # keep ' [reparam] [compiled]' visible
         label = r['model'] if len(r['model']) <= 41 else r['model'][:41 - len(tag)] + tag
+        cols = [f"{r[k]:>{w}}" if r.get(k) is not None else f"{'-':>{w}}"
+                for k, w in (('ops_per_img', 10), ('kernel_ops_per_img', 9), ('gpu_path_kernels', 10),
+                             ('compiled_launches', 10))]
+        flops = f"{r['gflops_per_img']:>9.1f}" if r.get('gflops_per_img') is not None else f"{'-':>9}"
         print(f"{label:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
-              f"{r['params_m']:>10.2f}{r['gflops_per_img']:>9.1f}{r['ops_per_img']:>10}{r['kernel_ops_per_img']:>9}")
+              f"{r['params_m']:>10.2f}{flops}{''.join(cols)}"
+              + (f"  (ORT max rel err {r['ort_rel_err']:.1e}, export {r['export_s']:.0f} s)" if 'ort_rel_err' in r
+                 else ''))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(rows, f, indent=2)

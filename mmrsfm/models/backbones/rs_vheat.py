@@ -30,11 +30,11 @@ from mmengine.model.weight_init import trunc_normal_
 from torch import nn
 
 from mmrsfm.registry import MODELS
-from ..layers import BasisCache, LayerNorm2d, frequency_penalty, heat_diffusion_2d, resize_grid
+from ..layers import BasisCache, LayerNorm2d, heat_diffusion_2d, resize_grid
 from ..layers.patch_embed import adapt_stem_bands
 from ..utils.arch import loads_pretrained, parse_arch, pretrained_to_init_cfg
 from ..utils.layerwise import check_out_indices, freeze
-from .rs_vheat_low_memory import low_memory_forward
+from .rs_vheat_low_memory import LOW_MEMORY_ELEMS, low_memory_forward
 
 
 class HeatConduction2d(nn.Module):
@@ -83,7 +83,9 @@ class HeatConduction2d(nn.Module):
             if self._decay_cache is not None and self._decay_cache[0] == key:
                 return self._decay_cache[1]
         k = self.to_k(resize_grid(fve, (h, w), self.bases))  # (H, W, C) thermal diffusivity
-        decay = torch.exp(-k * frequency_penalty(h, w, fve.device)[..., None])
+        # -Omega (H, W, 1), cached; at least float32 (a bf16 k multiplies in float32, as the official code)
+        neg_omega = self.bases.neg_penalty(h, w, fve.device, torch.promote_types(k.dtype, torch.float32))
+        decay = torch.exp(k * neg_omega)
         if use_cache:
             self._decay_cache = (key, decay)
         return decay
@@ -172,6 +174,8 @@ class HeatBlock(nn.Module):
         for dtype in dtypes:
             bases.dct(h, x.device, dtype)
             bases.dct(w, x.device, dtype)
+        if fve is not None:
+            bases.neg_penalty(h, w, fve.device, torch.promote_types(fve.dtype, torch.float32))
         if fve is not None and tuple(fve.shape[:2]) != (h, w):  # raw FVE (cache_decay)
             bases.bilinear(h, fve.shape[0], fve.device, fve.dtype)
             bases.bilinear(w, fve.shape[1], fve.device, fve.dtype)
@@ -225,8 +229,16 @@ class RSvHeat(BaseModule):
             per image run in row strips, updating the map in place
             (:mod:`~mmrsfm.models.backbones.rs_vheat_low_memory`):
             peak memory of about two maps instead of about five, same outputs (up to float rounding).
-            The default, 2**22 (16 MB fp32), switches stage 1 of RS-vHeat-B from 1024^2 inputs on.
-            None disables it; training and ``torch.enable_grad()`` always take the plain path.
+            An int applies on every device; a dict gives it per device type, with ``'default'`` for
+            the others. The default, ``dict(cpu=2**22, default=2**25)``: on CPU from 16 MB fp32 maps on
+            (stage 1 of RS-vHeat-B from 1024^2 inputs); on GPUs from 128 MB maps on (2048^2 inputs),
+            since every strip there costs kernel launches (at 1024^2 the strips would double the
+            launches per image, while the plain path needs ~170 MB per image). None disables it;
+            training and ``torch.enable_grad()`` always take the plain path.
+        checkpoint_stem: For a single-stem model loading a multi-stem checkpoint (paired optical/SAR
+            pretraining): the stem to load, e.g. ``'sar'`` for polarimetric SAR input whose band count
+            matches no stem. Defaults to None: the stem with ``in_channels`` bands, else the one with the
+            most bands. Its first conv is then adapted to ``in_channels`` (:meth:`_adapt_stem_bands`).
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
     """
     arch_zoo = {
@@ -252,7 +264,8 @@ class RSvHeat(BaseModule):
                  mlp_ratio: float = 4.0,
                  with_cp: bool = False,
                  cache_decay: bool = False,
-                 low_memory_elems: Optional[int] = 2**22,
+                 low_memory_elems: Union[int, Dict[str, int], None] = LOW_MEMORY_ELEMS,
+                 checkpoint_stem: Optional[str] = None,
                  init_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None) -> None:
         super().__init__(init_cfg=pretrained_to_init_cfg(pretrained, init_cfg, type(self).__name__))
@@ -263,6 +276,7 @@ class RSvHeat(BaseModule):
         self.out_indices = check_out_indices(out_indices, self.num_stages, 'stage')
         self.out_channels = tuple(self.stage_channels[i] for i in self.out_indices)
         self.frozen_stages, self.with_cp = frozen_stages, with_cp
+        self.checkpoint_stem = checkpoint_stem
 
         # One stem per modality; a single stem keeps the plain vHeat key ``patch_embed``.
         if isinstance(in_channels, int):
@@ -312,12 +326,26 @@ class RSvHeat(BaseModule):
         - A stem whose first conv was trained on another band count (e.g. RGB pretraining, 13-band
           Sentinel-2 fine-tuning) is adapted (:meth:`_adapt_stem_bands`).
         - FVE/SCE grids of another design size are resized (:meth:`_resize_embeddings`).
+
+        An algorithm checkpoint (keys ``backbone.layers...``, e.g. the pretrainer's) loaded without
+        ``prefix='backbone.'`` would load nothing (mmengine loads non-strictly): that is an error here.
         """
+        if not any(k.startswith(f'{prefix}layers.') for k in state_dict) and \
+                any(k.startswith(f'{prefix}backbone.layers.') for k in state_dict):
+            raise KeyError("RSvHeat: the checkpoint's backbone keys start with 'backbone.' (a whole-model or "
+                           "pretrainer checkpoint), so nothing would load. Fix: init_cfg=dict(type='Pretrained', "
+                           "checkpoint=..., prefix='backbone.').")
         if '' in self.modalities and f'{prefix}patch_embed.conv1.weight' not in state_dict:
             bands = self.modalities['']
             stems = {k[len(prefix):].split('.')[0] for k in state_dict
                      if k.startswith(f'{prefix}patch_embed_') and k.endswith('conv1.weight')}
             match = [s for s in stems if state_dict[f'{prefix}{s}.conv1.weight'].shape[1] == bands]
+            if self.checkpoint_stem is not None and stems:
+                wanted = f'patch_embed_{self.checkpoint_stem}'
+                if wanted not in stems:
+                    raise KeyError(f'RSvHeat: checkpoint_stem={self.checkpoint_stem!r} but the checkpoint has stems '
+                                   f'{sorted(stems)}. Fix: name one of those (without patch_embed_), or None.')
+                match = [wanted]
             if not match and stems:  # no stem with this band count: start from the one with the most bands
                 match = [max(sorted(stems), key=lambda s: state_dict[f'{prefix}{s}.conv1.weight'].shape[1])]
             if len(match) == 1:
@@ -424,7 +452,7 @@ class RSvHeat(BaseModule):
             match = [m for m, c in self.modalities.items() if c == x.shape[1]]
             modality = match[0] if len(match) == 1 else None
         stem = self.stem(modality)
-        if self.takes_low_memory_path(x.shape[-2] * x.shape[-1] // 16 * self.embed_dims):  # stem output
+        if self.takes_low_memory_path(x.shape[-2] * x.shape[-1] // 16 * self.embed_dims, x.device):  # stem output
             return low_memory_forward(self, stem, x)
         # A channels_last input makes every stem op (convs, LayerNorm2d) copy-free; the stem's output
         # is then already (B, H, W, C)-contiguous.
@@ -459,10 +487,13 @@ class RSvHeat(BaseModule):
         sce = self.heat_capacity[s] if self.heat_capacity is not None else None
         return fve, sce
 
-    def takes_low_memory_path(self, elems_per_image: int) -> bool:
-        """Whether a map of this size runs in row strips (inference only, see ``low_memory_elems``)."""
-        return (self.low_memory_elems is not None and not torch.is_grad_enabled()
-                and elems_per_image >= self.low_memory_elems)
+    def takes_low_memory_path(self, elems_per_image: int, device: torch.device) -> bool:
+        """Whether a map of this size on ``device`` runs in row strips (inference only, see
+        ``low_memory_elems``)."""
+        limit = self.low_memory_elems
+        if isinstance(limit, dict):
+            limit = limit.get(torch.device(device).type, limit.get('default'))
+        return limit is not None and not torch.is_grad_enabled() and elems_per_image >= limit
 
     @torch.no_grad()
     def reparameterize(self, input_size: Tuple[int, int]) -> None:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..layers import (BasisCache, dct_matrix, frequency_penalty, separable_2d_channels_last,
+from ..layers import (BasisCache, dct_matrix, separable_2d_channels_last,
                       separable_2d_channels_last_)
 
 if TYPE_CHECKING:  # only for annotations: rs_vheat imports this module
@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # only for annotations: rs_vheat imports this module
 STRIP_ELEMS = 2**21
 #: At most this many strips per map on GPUs, where each strip costs kernel launches, not cache misses.
 GPU_MAX_STRIPS = 8
+#: Default ``RSvHeat(low_memory_elems=...)``: maps of at least this many elements per image take the strips.
+LOW_MEMORY_ELEMS = dict(cpu=2**22, default=2**25)
 
 
 def row_strips(h: int, row_elems: int, device: torch.device) -> List[Tuple[int, int]]:
@@ -102,7 +104,8 @@ def decay_rows(op: 'HeatConduction2d', fve: Optional[torch.Tensor], h: int, w: i
     if op.fixed_decay is not None:
         return op.decay(fve, h, w)[start:stop]
     k = op.to_k(resize_rows(fve, (h, w), start, stop, op.bases))
-    return torch.exp(-k * frequency_penalty(h, w, fve.device)[start:stop, :, None])
+    neg_omega = op.bases.neg_penalty(h, w, fve.device, torch.promote_types(k.dtype, torch.float32))
+    return torch.exp(k * neg_omega[start:stop])
 
 
 def hco_forward(op: 'HeatConduction2d', x: torch.Tensor, fve: Optional[torch.Tensor],
@@ -192,7 +195,7 @@ def low_memory_forward(net: 'RSvHeat', stem: 'ConvStem', x: torch.Tensor) -> Tup
     x = stem_forward(stem, x)
     outs: List[torch.Tensor] = []
     for s, stage in enumerate(net.layers):
-        if not net.takes_low_memory_path(x[:1].numel()):
+        if not net.takes_low_memory_path(x[:1].numel(), x.device):
             return net.forward_stages(x, first=s, outs=outs)
         fve, sce = net.stage_embeddings(s)
         for block in stage[:-1]:

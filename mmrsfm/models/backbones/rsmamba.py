@@ -14,9 +14,9 @@ What differs from the official code (outputs are the same up to float rounding):
   on the unflipped sequence instead of once per direction: LayerNorm and the linears act per token and
   commute with the flip, and ``out_proj`` has no bias, so ``(out_proj(a) + out_proj(b)) / 2 ==
   out_proj((a + b) / 2)``. This halves the largest GEMMs.
-- The selective scan is :func:`mmrsfm.models.layers.selective_scan.selective_scan`: mamba_ssm's CUDA
-  kernels when installed, otherwise an exact chunked pure-PyTorch scan (the official code without the
-  kernels runs HF's per-token Python loop).
+- The selective scan is :func:`mmrsfm.models.layers.selective_scan.selective_scan`: on CUDA mamba_ssm's
+  kernels when installed, otherwise our Triton kernel (one launch per scan); on CPU an exact chunked
+  pure-PyTorch scan (the official code without the kernels runs HF's per-token Python loop).
 - Any input size: the position embedding is resized (bicubic) to the token grid at run time and on load;
   sizes that are not multiples of the patch are zero-padded bottom/right (as mmcv's ``PatchEmbed``).
 - Any band count: a checkpoint stem trained on another band count is adapted on load (logged).
@@ -189,9 +189,10 @@ class RSMamba(BaseModule):
             (shared by all layers, as the official code freezes it with any layer), layers ``0..k-1`` and
             their gates, and ``ln1`` once all layers are frozen. Defaults to -1.
         with_cp: Activation checkpointing per layer (non-reentrant). Defaults to False.
-        scan_impl: Selective-scan implementation, 'auto' (mamba_ssm's CUDA kernel when importable and the
-            input is on CUDA, else the chunked PyTorch scan), 'chunked', 'ref' (sequential, for tests) or
-            'cuda'. Defaults to 'auto'.
+        scan_impl: Selective-scan implementation, 'auto' (on CUDA mamba_ssm's kernel when importable, else
+            our one-launch Triton kernel; on CPU the chunked PyTorch scan), 'triton', 'chunked', 'ref'
+            (sequential, for tests) or 'cuda' (see :func:`~mmrsfm.models.layers.selective_scan.selective_scan`).
+            Defaults to 'auto'.
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
             Defaults to None.
         device: Parameter device (``'meta'`` builds without allocating). Defaults to None.

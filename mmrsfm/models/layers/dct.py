@@ -66,6 +66,12 @@ class BasisCache(nn.Module):
         """(n_out, n_in) linear-resampling matrix (``align_corners=False``)."""
         return self._get(f'lin{n_out}x{n_in}', lambda: _bilinear_weights(n_out, n_in), device, dtype)
 
+    def neg_penalty(self, h: int, w: int, device: Optional[torch.device] = None,
+                    dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """(h, w, 1) ``-frequency_penalty(h, w)``: the heat decay is ``exp(k * this)``, two ops per block
+        instead of rebuilding the grid (five more kernels on a GPU) in every operator."""
+        return self._get(f'negpen{h}x{w}', lambda: -frequency_penalty(h, w)[..., None], device, dtype)
+
 
 _DEFAULT_CACHE = BasisCache()
 

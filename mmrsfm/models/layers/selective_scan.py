@@ -53,7 +53,7 @@ selective_scan_cuda_fn = _optional('mamba_ssm.ops.selective_scan_interface', 'se
 #: causal_conv1d's fused CUDA depthwise causal conv (layout (B, D, L)), or None when not installed.
 causal_conv1d_cuda_fn = _optional('causal_conv1d', 'causal_conv1d_fn')
 
-IMPLS = ('auto', 'chunked', 'ref', 'cuda')
+IMPLS = ('auto', 'chunked', 'ref', 'cuda', 'triton')
 
 
 def _prepare(u: torch.Tensor, delta: torch.Tensor, delta_bias: Optional[torch.Tensor], delta_softplus: bool):
@@ -151,7 +151,7 @@ def selective_scan_chunked(u: torch.Tensor,
         delta, du, B, C = [F.pad(v, (0, 0, 0, pad)) for v in (delta, du, B, C)]
 
     def steps(v: torch.Tensor) -> torch.Tensor:  # (b, L, k) -> (T, b, chunks, k): one block per step
-        return v.view(b, chunks, t_len, -1).permute(2, 0, 1, 3).contiguous()
+        return v.reshape(b, chunks, t_len, -1).permute(2, 0, 1, 3).contiguous()  # reshape: B, C may be strided
 
     # The state is (b, chunks, N, D): D innermost, so the elementwise ops and the C readout vectorise
     # over the 512+ channels rather than the 16 states.
@@ -213,18 +213,28 @@ def selective_scan(u: torch.Tensor,
     """Selective scan, dispatched: arguments and layout as :func:`selective_scan_ref`.
 
     Args:
-        impl: 'auto' (mamba_ssm's CUDA kernel when it is importable and ``u`` is on CUDA, else
-            :func:`selective_scan_chunked`), 'cuda' (the kernel; an error when unavailable), 'chunked' or
-            'ref'. Defaults to 'auto'.
+        impl: 'auto' picks by device: on CUDA mamba_ssm's kernel when importable, else 'triton'; on CPU
+            :func:`selective_scan_chunked`; on other devices (e.g. ``meta``, where op counts are taken as on a
+            GPU) 'triton'. 'cuda' (mamba_ssm's kernel; an error when unavailable), 'triton' (the custom op
+            ``torch.ops.mmrsfm.selective_scan``: one Triton kernel launch on CUDA, the chunked scan
+            elsewhere, see :mod:`~mmrsfm.models.layers.selective_scan_triton`), 'chunked' or 'ref'.
+            Defaults to 'auto'.
         chunk_size: Chunk length of the chunked scan. Defaults to None (:func:`default_chunk_size`).
     """
     if impl not in IMPLS:
         raise ValueError(f"impl '{impl}' is not one of {IMPLS}")
     args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus)
-    if impl == 'cuda' or (impl == 'auto' and u.is_cuda and selective_scan_cuda_fn is not None):
+    if impl == 'auto':
+        if u.is_cuda and selective_scan_cuda_fn is not None:
+            impl = 'cuda'
+        elif u.device.type != 'cpu':
+            impl = 'triton'
+    if impl == 'cuda':
         if selective_scan_cuda_fn is None or not u.is_cuda:
             raise RuntimeError("impl='cuda' needs mamba_ssm installed and CUDA inputs")
         return _selective_scan_cuda(*args)
+    if impl == 'triton':
+        return selective_scan_op(*args)
     if impl == 'ref':
         return selective_scan_ref(*args)
     return selective_scan_chunked(*args, chunk_size=chunk_size)
@@ -262,3 +272,7 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Te
     for j in range(1, min(k, x.shape[1])):  # tap k - 1 - j sees the input j steps back
         y[:, j:].addcmul_(x[:, :-j], w[:, k - 1 - j])
     return y
+
+
+# Last: the custom op's module imports selective_scan_chunked from this one.
+from .selective_scan_triton import selective_scan_op  # noqa: E402

@@ -106,3 +106,39 @@ def _restore_default_scope():
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(saved)
+
+
+#: Child-config lines shrinking a shipped UPerNet / RS-vHeat segmentation config for CPU e2e runs: tiny
+#: backbone and heads, 64 px crops and slide windows, a short fixed-lr schedule of ``{iters}`` iterations.
+TINY_UPERNET_RS_VHEAT = """
+crop_size = (64, 64)
+randomness = dict(seed=0)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(arch=dict(_delete_=True, embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None,
+                            spatial_correction=True), img_size=64, drop_path_rate=0.0, init_cfg=None),
+    decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, pool_scales=(1, 2)),
+    auxiliary_head=dict(in_channels=64, channels=16),
+    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(48, 48)))
+optim_wrapper = dict(optimizer=dict(lr=3e-3, weight_decay=0.0))
+param_scheduler = []
+train_cfg = dict(max_iters={iters}, val_interval={iters})
+default_hooks = dict(checkpoint=dict(interval={iters}), logger=dict(interval=20))
+"""
+
+
+def score_untrained_and_trained(config: str, work: str, iters: int) -> tuple:
+    """``(untrained metrics, trained metrics, tools/train.py output)`` of ``config``: tools/test.py on the
+    freshly initialised model runs beside tools/train.py (one core each), then tools/test.py on
+    ``iter_<iters>.pth``. Work folders go under ``work``."""
+    from mmrsfm.utils.preflight import load_config
+    from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
+    untrained = osp.join(work, 'untrained.pth')
+    save_untrained_checkpoint(load_config(config), untrained)
+    before = start_tool(['tools/test.py', config, untrained, '--work-dir', osp.join(work, 'test0')], env=SINGLE_THREAD)
+    train = start_tool(['tools/train.py', config, '--work-dir', osp.join(work, 'train')], env=SINGLE_THREAD)
+    before, out = parse_test_metrics(finish_tool(before, timeout=600)), finish_tool(train, timeout=600)
+    assert f'Iter(train) [{iters}/{iters}]' in out
+    after = start_tool(['tools/test.py', config, osp.join(work, 'train', f'iter_{iters}.pth'), '--work-dir',
+                        osp.join(work, 'test1')], env=SINGLE_THREAD)
+    return before, parse_test_metrics(finish_tool(after, timeout=600)), out

@@ -19,16 +19,27 @@ def test_configs_exist():
         for data in ('dotav2-ss-1024x1024', 'dotav2-ms-1024x1024', 'dior-800x800'):
             assert f'oriented-rcnn-le90_{backbone}_fpn_1xb2-1x_{data}.py' in names
     assert 'oriented-rcnn-le90_rs-vheat-base_fpn_1xb2-1x_dotav2-ss-test-1024x1024.py' in names
+    for backbone in ('r50', 'rs-vheat-base'):
+        assert f'oriented-rcnn-le90_{backbone}_fpn_1xb2-1x_fair1mv2-ss-1024x1024.py' in names
+    assert 'oriented-rcnn-le90_rs-vheat-base_fpn_1xb2-1x_fair1mv2-ss-test-1024x1024.py' in names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds_and_runs(path):
     cfg = Config.fromfile(path)
     name = osp.basename(path)
-    dior = 'dior' in name
+    data = 'dior' if 'dior' in name else 'fair1m' if 'fair1m' in name else 'dotav2'
     train_sets = cfg.train_dataloader.dataset.get('datasets', [cfg.train_dataloader.dataset])
-    assert {d.type for d in train_sets} == {'DIORDataset' if dior else 'DOTAv2Dataset'}
-    assert cfg.model.roi_head.bbox_head.num_classes == (20 if dior else 18)
+    expected = dict(dior=('DIORDataset', 20), fair1m=('mmrsfm.FAIR1MDataset', 37), dotav2=('DOTAv2Dataset', 18))
+    assert {d.type for d in train_sets} == {expected[data][0]}
+    assert cfg.model.roi_head.bbox_head.num_classes == expected[data][1]
+    if data == 'fair1m':  # whole validation images, scored against the converted labels
+        assert cfg.val_evaluator.type == 'mmrsfm.DOTAMergeMetric'
+        assert cfg.val_evaluator.ann_dir == 'data/FAIR1M2_0/validation/labelTxt/'
+        assert osp.splitext(name)[0] in cfg.test_evaluator.outfile_prefix
+        test_split = '-test-' in name
+        assert cfg.test_dataloader.dataset.data_prefix.img_path == ('test/images/' if test_split else 'val/images/')
+        assert (cfg.test_evaluator.get('ann_dir') is None) == test_split
     assert cfg.model.rpn_head.bbox_coder.angle_version == cfg.angle_version == 'le90'
     if 'dotav2-ms' in name:
         assert cfg.train_dataloader.dataset.data_root == 'data/split_ms_dota2_0/'

@@ -12,7 +12,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/upernet/*.py')))
 TINY_HEAT = dict(embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None, spatial_correction=True)
 DATASETS = {'potsdam': ('PotsdamDataset', 6), 'loveda': ('mmrsfm.LoveDAOfficialDataset', 7),
-            'whu-opt-sar': ('mmrsfm.WHUOptSARDataset', 7)}
+            'whu-opt-sar': ('mmrsfm.WHUOptSARDataset', 7), 'air-polsar-seg': ('mmrsfm.AIRPolSARSegDataset', 6),
+            'isaid': ('iSAIDDataset', 16)}
 
 
 def test_configs_exist():
@@ -27,13 +28,20 @@ def test_config_builds_and_slides(path):
     dataset_type, num_classes = DATASETS[next((d for d in DATASETS if d in name), 'loveda')]
     assert cfg.default_scope == 'mmseg' and cfg.train_dataloader.dataset.type == dataset_type
     assert cfg.model.decode_head.num_classes == cfg.model.auxiliary_head.num_classes == num_classes
-    assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.crop_size == (512, 512)
+    crop = (896, 896) if 'isaid' in name else (512, 512)  # mmseg's iSAID patch size
+    assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.crop_size == crop
     if 'potsdam' in name:  # whole test tiles at native resolution
         assert cfg.test_dataloader.dataset.data_prefix.img_path == 'img_dir/val_tiles'
         assert not any(t.type == 'Resize' for t in cfg.test_dataloader.dataset.pipeline)
     elif 'whu-opt-sar' in name:  # whole validation tiles, optical + SAR stacked as 5 bands
         assert cfg.test_dataloader.dataset.data_prefix.img_path == 'val_tiles'
         assert len(cfg.model.data_preprocessor.mean) == 5
+    elif 'isaid' in name:  # mmseg's dataset config: the converter's 896 px validation patches
+        assert cfg.test_dataloader.dataset.data_prefix.img_path == 'img_dir/val'
+    elif 'air-polsar-seg' in name:  # 512 px test patches, HH, HV, VH, VV stacked and converted to dB
+        assert cfg.test_dataloader.dataset.data_prefix.img_path == 'test_set'
+        assert len(cfg.model.data_preprocessor.mean) == cfg.model.backbone.in_channels == 4
+        assert any(t.type == 'mmrsfm.SARToDecibels' for t in cfg.test_dataloader.dataset.pipeline)
     else:
         assert cfg.val_dataloader.dataset.split == 'val'
         expected = ('urban', ) if 'rural2urban' in name else ('urban', 'rural')

@@ -15,20 +15,23 @@ quickstart demo import from this package.
 from importlib.util import find_spec
 
 from ._common import WRITERS, rotated_rect_corners, writer
+from .air_polsar_seg import make_air_polsar_seg
 from .change_detection import make_levircd, make_oscd
+from .fair1m import make_fair1m
 from .horizontal_det import make_dior_hbb, make_sar_aircraft
 from .instance import make_coco_instances, make_nwpu_vhr10, make_ssdd, make_whu_building
+from .isaid import make_isaid
 from .multispectral import make_s2_folder, make_segmunich, write_geotiff
 from .pretrain import make_optical_sar_pairs
 from .rotated_det import DOTA_HEADER, make_dior_r, make_dota, make_dota_raw
 from .semseg import make_loveda, make_loveda_official, make_potsdam
+from .whu_opt_sar import make_whu_opt_sar
 
 __all__ = ['WRITERS', 'writer', 'rotated_rect_corners', 'write_geotiff', 'make_dota', 'DOTA_HEADER',
            'make_dota_raw', 'make_dior_r', 'make_loveda', 'make_loveda_official', 'make_potsdam', 'make_coco_instances',
            'make_nwpu_vhr10', 'make_ssdd', 'make_whu_building', 'make_optical_sar_pairs', 'make_levircd',
-           'make_oscd', 'make_segmunich', 'make_s2_folder', 'make_dior_hbb', 'make_sar_aircraft']
-from .whu_opt_sar import make_whu_opt_sar  # noqa: E402
-__all__ += ['make_whu_opt_sar']
+           'make_oscd', 'make_segmunich', 'make_s2_folder', 'make_dior_hbb', 'make_sar_aircraft', 'make_whu_opt_sar',
+           'make_air_polsar_seg', 'make_fair1m', 'make_isaid']
 if find_spec('mmpretrain') is not None:  # their class lists live in the (mmpretrain-based) dataset modules
     from .bigearthnet import make_bigearthnet
     from .classification import make_aid, make_eurosat_ms, make_eurosat_rgb, make_nwpu_resisc45, make_ucmerced

@@ -2,9 +2,11 @@
 from importlib.util import find_spec
 
 from .multimodal import LoadMultiModalImages, PackMultiModalInputs, PairedRandomCropFlip
-from .paired_seg import LoadStackedModalities
+from .paired_seg import LoadColourCodedAnnotations, LoadStackedModalities
+from .sar import SARToDecibels
 
-__all__ = ['LoadMultiModalImages', 'PairedRandomCropFlip', 'PackMultiModalInputs', 'LoadStackedModalities']
+__all__ = ['LoadMultiModalImages', 'PairedRandomCropFlip', 'PackMultiModalInputs', 'LoadStackedModalities',
+           'LoadColourCodedAnnotations', 'SARToDecibels']
 
 # Bi-temporal (change-detection) transforms pack mmseg data samples.
 if find_spec('mmseg') is not None:

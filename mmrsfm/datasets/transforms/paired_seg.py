@@ -15,7 +15,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmrsfm.registry import TRANSFORMS
-from ..file_checks import DatasetFormatError, check_same_size, image_size
+from ..file_checks import DatasetFormatError, check_same_size, image_size, read_image
+from ..label_checks import IGNORE_INDEX, check_label_values
 from ..raster import RasterBands, read_bands
 
 
@@ -134,3 +135,53 @@ class LoadStackedModalities(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(bands={self.bands}, to_float32={self.to_float32})'
+
+
+def colours_to_ids(rgb: np.ndarray, table: Mapping[int, int], path: str, dataset: str, expected: str,
+                   check: bool = True) -> np.ndarray:
+    """Training ids (uint8) of an RGB colour-coded label, by ``table`` ``{R * 65536 + G * 256 + B: id}``.
+
+    Raises:
+        DatasetFormatError: ``rgb`` is not (H, W, 3), or (with ``check``) holds a colour outside ``table``
+            (:func:`~mmrsfm.datasets.label_checks.check_label_values`, once per ``path``); unchecked, such
+            pixels are ignored (255).
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise DatasetFormatError(
+            f"label '{path}' has {1 if rgb.ndim == 2 else rgb.shape[2]} channel(s), expected an RGB "
+            f'colour-coded label. Fix: use the release label (a class-index or grey copy loses the colours).')
+    rgb = rgb.astype(np.uint32)
+    codes = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    if check:
+        check_label_values(path, codes, table, dataset, expected)
+    values, inverse = np.unique(codes, return_inverse=True)
+    ids = np.array([table.get(int(v), IGNORE_INDEX) for v in values], np.uint8)
+    return ids[inverse.reshape(codes.shape)]
+
+
+@TRANSFORMS.register_module()
+class LoadColourCodedAnnotations(BaseTransform):
+    """Load an RGB colour-coded label (``seg_map_path``) as training ids, e.g. AIR-PolSAR-Seg's ``*_gt.png``.
+
+    The colour table comes with each sample (``results['label_colours']``: ``{R * 65536 + G * 256 + B:
+    training id}``, set by the dataset, e.g. :class:`mmrsfm.AIRPolSARSegDataset`), so a class subset or a
+    user ``label_map`` reaches the loader without repeating it in the pipeline. Unless
+    ``results['check_labels']`` is False, a colour outside the table is an error naming the file and the
+    colours found (:func:`~mmrsfm.datasets.label_checks.check_label_values`, once per file); unchecked,
+    such pixels are ignored (255).
+
+    Added keys: ``gt_seg_map`` (uint8), appended to ``seg_fields``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        path, table = results['seg_map_path'], results.get('label_colours')
+        if not table:
+            raise KeyError(f"LoadColourCodedAnnotations: sample '{path}' has no label_colours table; use it with "
+                           f'a dataset that sets one (mmrsfm.AIRPolSARSegDataset)')
+        bgr = read_image(path)  # OpenCV order: B, G, R
+        rgb = bgr[..., 2::-1] if bgr.ndim == 3 and bgr.shape[2] >= 3 else bgr
+        results['gt_seg_map'] = colours_to_ids(rgb, table, path, results.get('label_dataset', 'dataset'),
+                                               results.get('label_expected', 'the colours of its table'),
+                                               check=results.get('check_labels', True))
+        results.setdefault('seg_fields', []).append('gt_seg_map')
+        return results

@@ -1,9 +1,11 @@
-"""Export backbones, segmentors and change detectors to ONNX or a ``torch.export`` ExportedProgram.
+"""Export backbones, segmentors, change detectors and single-stage detectors to ONNX or a ``torch.export`` ExportedProgram.
 
 Used by ``tools/deployment/export.py``. The exported graph maps one tensor to tensors:
 
 - a backbone (``--backbone-only``, or a config whose ``model`` is a backbone): (B, bands, H, W) -> the
   tuple of ``out_indices`` feature maps;
+- a single-stage detector (e.g. Rotated FCOS): (B, bands, H, W) -> the head's raw per-level outputs,
+  flattened (:class:`DenseDetectorGraph`; decoding and NMS stay outside the graph);
 - an ``EncoderDecoder`` / ``SiameseEncoderDecoder``: (B, bands, H, W) (a change pair stacked on channels,
   2 x bands) -> (B, num_classes, H, W) logits, i.e. the decode head's output bilinearly resized to the
   *input* resolution as mmseg's ``postprocess_result`` does. Inputs are already normalised: the data
@@ -82,6 +84,20 @@ class SegmentorGraph(nn.Module):
         return F.interpolate(logits, size=x.shape[-2:], mode='bilinear', align_corners=self.align_corners)
 
 
+class DenseDetectorGraph(nn.Module):
+    """A single-stage detector's tensor forward (``model._forward``: the head's raw per-level maps, e.g.
+    Rotated FCOS's class scores, box and angle regressions and centerness), flattened level by level
+    into one tuple. Box decoding and NMS are post-processing (mmdeploy's, or the model's own
+    ``bbox_head.predict_by_feat``), not part of the graph."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        return tuple(t for outputs in self.model._forward(x) for t in outputs)
+
+
 # -- building -------------------------------------------------------------------------------------------
 
 
@@ -90,7 +106,7 @@ def load_model(config: str, checkpoint: Optional[str] = None, backbone_only: boo
     """Build ``config``'s model on CPU, load ``checkpoint`` and wrap it for export.
 
     Returns:
-        (wrapped module in eval mode, kind): kind is 'backbone' or 'segmentor'.
+        (wrapped module in eval mode, kind): kind is 'backbone', 'segmentor' or 'detector' (single-stage).
     """
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import DefaultScope, MODELS, init_default_scope
@@ -126,11 +142,14 @@ def load_model(config: str, checkpoint: Optional[str] = None, backbone_only: boo
                         revise_keys=[(r'^backbone\.', '')] if backbone_only else [(r'^module\.', '')])
     if hasattr(model, 'decode_head') and hasattr(model, '_forward'):
         wrapped, kind = SegmentorGraph(model), 'segmentor'
+    elif hasattr(model, 'bbox_head') and hasattr(model, '_forward') and not hasattr(model, 'roi_head'):
+        wrapped, kind = DenseDetectorGraph(model), 'detector'
     elif hasattr(model, 'forward') and not hasattr(model, 'data_preprocessor'):
         wrapped, kind = BackboneGraph(model), 'backbone'
     elif hasattr(model, 'backbone'):
-        raise ExportError(f"{type(model).__name__} is neither a segmentor nor a backbone. Fix: pass "
-                          f'--backbone-only to export its backbone (detectors are not supported).')
+        raise ExportError(f"{type(model).__name__} is not a segmentor, a single-stage detector or a backbone "
+                          f'(two-stage detectors need RPN proposals and mmcv RoI ops in the graph: mmdeploy\'s '
+                          f'job). Fix: pass --backbone-only to export its backbone.')
     else:
         wrapped, kind = BackboneGraph(model), 'backbone'
     prepare_for_export(wrapped)
@@ -420,7 +439,7 @@ def export(config: str, checkpoint: Optional[str] = None, fmt: str = 'onnx', sha
     module, kind = load_model(config, checkpoint, backbone_only, cfg_options)
     backbone = backbone_of(module)
     name = type(backbone).__name__
-    if kind == 'segmentor':
+    if kind in ('segmentor', 'detector'):
         name = f'{type(module.model).__name__}({name})'
     family = type(backbone).__name__
     if dynamic and family in NO_DYNAMIC:

@@ -113,6 +113,20 @@ def test_change_detector_onnx_matches_pytorch(tmp_path):
     assert_parity(report)
 
 
+def test_rotated_single_stage_detector_onnx_matches_pytorch(tmp_path):
+    """Rotated FCOS (mmrotate, ResNet-18/16 ch): the head's raw per-level outputs through ONNX Runtime; a
+    two-stage detector is refused with the way out."""
+    pytest.importorskip('onnxruntime')
+    pytest.importorskip('onnxscript')
+    cfg = 'configs/rotated_det/rotated_fcos/rotated-fcos-hbox-le90_r18-w16_fpn_1xb8-400i_dota-demo-128.py'
+    report = export(cfg, fmt='onnx', shape=(64, 64), out=str(tmp_path / 'det.onnx'), check=True,
+                    log=lambda *_: None)
+    assert report['kind'] == 'detector' and report['model'] == 'FCOS(ResNet)'  # mmrotate's Rotated FCOS is an mmdet FCOS
+    assert_parity(report)
+    with pytest.raises(ExportError, match='two-stage detectors.*--backbone-only'):
+        load_model('configs/rotated_det/oriented_rcnn/oriented-rcnn-le90_r50_fpn_1xb2-1x_dior-800x800.py')
+
+
 def test_cli_exports_and_checks(tmp_path):
     from mmengine.runner import save_checkpoint
     cfg = backbone_config(tmp_path, 'ScalableViT')

@@ -243,6 +243,10 @@ def main() -> None:
     names = [row for name, spec, reparam in names
              for row in [(name, spec, reparam, None)] + [(name + tag, spec, reparam, mode) for mode, tag in extra]]
 
+    header = (f"{'model':<42}{'size':>6}{'dtype':>6}{'img/s':>10}{'x ViT-B':>9}{'MB/img':>9}{'params M':>10}"
+              f"{'GFLOPs':>9}{'ATen ops':>10}{'kernels':>9}{'GPU-path':>10}{'compiled':>10}")
+    print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}, torch {torch.__version__}, '
+          f'threads {torch.get_num_threads()}\n{header}', flush=True)
     rows = []
     for size in args.sizes:
         batch = args.batch or (max(1, int(64 * (224 / size)**2)) if device == 'cuda' else 1)
@@ -265,27 +269,27 @@ def main() -> None:
                 base = next((r for r in rows if r['model'] == BASELINE and r['size'] == size
                              and r['dtype'] == dtype), None)
                 rows[-1]['vs_vit_b16'] = rows[-1]['img_per_s'] / base['img_per_s'] if base else None
+                # Each row as soon as it is measured (a long run that is stopped keeps what it measured).
+                print(format_row(rows[-1]), flush=True)
+                if args.out:
+                    with open(args.out, 'w') as f:
+                        json.dump(rows, f, indent=2)
 
-    header = (f"{'model':<42}{'size':>6}{'dtype':>6}{'img/s':>10}{'x ViT-B':>9}{'MB/img':>9}{'params M':>10}"
-              f"{'GFLOPs':>9}{'ATen ops':>10}{'kernels':>9}{'GPU-path':>10}{'compiled':>10}")
-    print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}, torch {torch.__version__}, '
-          f'threads {torch.get_num_threads()}\n{header}')
-    for r in rows:
-        mem = f"{r['mb_per_img']:.1f}" if r['mb_per_img'] is not None else 'n/a'
-        ratio = f"{r['vs_vit_b16']:.2f}" if r['vs_vit_b16'] is not None else '-'
-        tag = re.search(r'( \[[^\]]+\])*$', r['model']).group(0)  # keep ' [reparam] [compiled]' visible
-        label = r['model'] if len(r['model']) <= 41 else r['model'][:41 - len(tag)] + tag
-        cols = [f"{r[k]:>{w}}" if r.get(k) is not None else f"{'-':>{w}}"
-                for k, w in (('ops_per_img', 10), ('kernel_ops_per_img', 9), ('gpu_path_kernels', 10),
-                             ('compiled_launches', 10))]
-        flops = f"{r['gflops_per_img']:>9.1f}" if r.get('gflops_per_img') is not None else f"{'-':>9}"
-        print(f"{label:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
-              f"{r['params_m']:>10.2f}{flops}{''.join(cols)}"
-              + (f"  (ORT max rel err {r['ort_rel_err']:.1e}, export {r['export_s']:.0f} s)" if 'ort_rel_err' in r
-                 else ''))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(rows, f, indent=2)
+
+def format_row(r: dict) -> str:
+    """One table line of a result row."""
+    mem = f"{r['mb_per_img']:.1f}" if r['mb_per_img'] is not None else 'n/a'
+    ratio = f"{r['vs_vit_b16']:.2f}" if r['vs_vit_b16'] is not None else '-'
+    tag = re.search(r'( \[[^\]]+\])*$', r['model']).group(0)  # keep ' [reparam] [compiled]' visible
+    label = r['model'] if len(r['model']) <= 41 else r['model'][:41 - len(tag)] + tag
+    cols = [f"{r[k]:>{w}}" if r.get(k) is not None else f"{'-':>{w}}"
+            for k, w in (('ops_per_img', 10), ('kernel_ops_per_img', 9), ('gpu_path_kernels', 10),
+                         ('compiled_launches', 10))]
+    flops = f"{r['gflops_per_img']:>9.1f}" if r.get('gflops_per_img') is not None else f"{'-':>9}"
+    return (f"{label:<42}{r['size']:>6}{r['dtype']:>6}{r['img_per_s']:>10.2f}{ratio:>9}{mem:>9}"
+            f"{r['params_m']:>10.2f}{flops}{''.join(cols)}"
+            + (f"  (ORT max rel err {r['ort_rel_err']:.1e}, export {r['export_s']:.0f} s)" if 'ort_rel_err' in r
+               else ''))
 
 
 if __name__ == '__main__':

@@ -145,8 +145,8 @@ def score_untrained_and_trained(config: str, work: str, iters: int) -> tuple:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Longest first, so that pytest-xdist's two workers (``--dist loadfile`` hands out files in this
-    order) finish together: the quickstart (~3 min, one file) first, then the end-to-end tool runs in
+    """Longest first, so that pytest-xdist's two workers (``--dist loadfile --no-loadscope-reorder``, as
+    tools/run_tests.sh runs them, hand out files in this order) finish together: the quickstart (~3 min, one file) first, then the end-to-end tool runs in
     ``tests/test_tools/`` (most of the suite's time), then the unit tests, which fill the gaps. In the
     collection order the quickstart came last and ran alone for its last ~3 minutes."""
     def rank(item) -> int:

@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 
-from conftest import SINGLE_THREAD, run_tool, write_child_config
+from conftest import SINGLE_THREAD, TINY_UPERNET_RS_VHEAT, run_tool, write_child_config
 from mmrsfm.datasets.synthetic import make_loveda_official, make_potsdam
 from mmrsfm.utils.preflight import load_config
 from mmrsfm.utils.tool_setup import parse_test_metrics, save_untrained_checkpoint
@@ -19,18 +19,8 @@ pytestmark = pytest.mark.e2e
 TILE = 160  # whole test tile, larger than the 64 px training crop / sliding window
 POTSDAM_ITERS = 80
 
-# Shrinks the shipped RS-vHeat config: tiny backbone and head, 64 px patches, a short fixed-lr schedule.
-POTSDAM_CHILD = """
-data_root = '{data_root}'
-crop_size = (64, 64)
-randomness = dict(seed=0)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(arch=dict(_delete_=True, embed_dims=16, depths=(1, 1, 1, 1), post_norm=False, layer_scale=None,
-                            spatial_correction=True), img_size=64, drop_path_rate=0.0, init_cfg=None),
-    decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, pool_scales=(1, 2)),
-    auxiliary_head=dict(in_channels=64, channels=16),
-    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(48, 48)))
+# Shrinks the shipped RS-vHeat config (conftest.TINY_UPERNET_RS_VHEAT), on the converted 64 px patches.
+POTSDAM_CHILD = "data_root = '{data_root}'" + TINY_UPERNET_RS_VHEAT + """
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
@@ -41,10 +31,6 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(data_root=data_root))
 test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(data_root=data_root))
-optim_wrapper = dict(optimizer=dict(lr=3e-3, weight_decay=0.0))
-param_scheduler = []
-train_cfg = dict(max_iters={iters}, val_interval={iters})
-default_hooks = dict(checkpoint=dict(interval={iters}), logger=dict(interval=10))
 """
 
 # Shrinks the shipped ResNet-50 Rural -> Urban config: ResNet-18 at 16 base channels, no ImageNet weights,

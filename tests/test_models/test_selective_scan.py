@@ -80,6 +80,33 @@ def test_bf16_inputs_accumulate_in_fp32():
     assert rel_err(y, y32) <= 2**-7  # the output's own rounding; the state is fp32
 
 
+@pytest.mark.parametrize('length, chunk', [(1, None), (33, 16), (100, 7)])
+def test_loop_op_scan_equals_chunked_and_exports_as_three_loops(length, chunk):
+    """The exporters' form (the chunked scan's loops as torch's scan op) gives the chunked scan's values
+    bit for bit (same ops in the same order), padding included; torch.export records three loop nodes and
+    no unrolled steps, and the program gives the same values."""
+    args = [a.detach() for a in make_inputs(length=length)]
+
+    class Scan(nn.Module):
+        def forward(self, *xs):
+            return selective_scan_chunked(*xs, delta_softplus=True, chunk_size=chunk, graph_loops=True)
+
+    with torch.no_grad():
+        y = selective_scan_chunked(*args, delta_softplus=True, chunk_size=chunk)
+        y_loop = selective_scan(*args, delta_softplus=True, impl='export', chunk_size=chunk)
+        torch.testing.assert_close(y_loop, y, rtol=0, atol=0)
+        program = torch.export.export(Scan(), tuple(args))
+    # When gradients are needed (torch's scan op has no autograd), impl='export' runs the chunked scan.
+    y_grad = selective_scan(*[a.clone().requires_grad_() for a in args], delta_softplus=True, impl='export',
+                            chunk_size=chunk)
+    assert y_grad.requires_grad
+    torch.testing.assert_close(y_grad, y, rtol=0, atol=1e-6)
+    targets = [str(node.target) for node in program.graph.nodes if node.op == 'call_function']
+    assert targets.count('scan') == 3, targets
+    assert len(targets) < 80, len(targets)  # ~60 at any length; unrolled, 3+ nodes per step (2 T + L / T steps)
+    torch.testing.assert_close(program.module()(*args), y, rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize('length', [1, 5, 64, 100])
 def test_default_chunk_size(length):
     t = default_chunk_size(length)

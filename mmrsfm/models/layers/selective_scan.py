@@ -53,7 +53,7 @@ selective_scan_cuda_fn = _optional('mamba_ssm.ops.selective_scan_interface', 'se
 #: causal_conv1d's fused CUDA depthwise causal conv (layout (B, D, L)), or None when not installed.
 causal_conv1d_cuda_fn = _optional('causal_conv1d', 'causal_conv1d_fn')
 
-IMPLS = ('auto', 'chunked', 'ref', 'cuda', 'triton')
+IMPLS = ('auto', 'chunked', 'ref', 'cuda', 'triton', 'export')
 
 
 def _prepare(u: torch.Tensor, delta: torch.Tensor, delta_bias: Optional[torch.Tensor], delta_softplus: bool):
@@ -136,13 +136,19 @@ def selective_scan_chunked(u: torch.Tensor,
                            z: Optional[torch.Tensor] = None,
                            delta_bias: Optional[torch.Tensor] = None,
                            delta_softplus: bool = False,
-                           chunk_size: Optional[int] = None) -> torch.Tensor:
+                           chunk_size: Optional[int] = None,
+                           graph_loops: bool = False) -> torch.Tensor:
     """Exact chunked selective scan in pure PyTorch (see the module docstring); arguments as
-    :func:`selective_scan_ref`, plus ``chunk_size`` (T; default :func:`default_chunk_size`)."""
+    :func:`selective_scan_ref`, plus ``chunk_size`` (T; default :func:`default_chunk_size`) and
+    ``graph_loops``: write the three loops as ``torch.ops.higher_order.scan`` (loops *in the graph*) instead
+    of Python loops, for exporters: ``torch.export`` then records three loop nodes per call instead of
+    ``2 T + L / T`` unrolled steps (~2,000 nodes per call at L = 4096), and the ONNX exporter turns each into
+    one ONNX ``Scan``. Same ops in the same order, so the same values bit for bit; inference only (torch's
+    scan op has no autograd: with gradients needed the Python loops run), and slower in eager mode (torch
+    runs each loop through ``torch.compile(backend='eager')``)."""
     dtype = u.dtype
     u, delta = _prepare(u, delta, delta_bias, delta_softplus)
     b, length, d = u.shape
-    n = A.shape[1]
     t_len = chunk_size or default_chunk_size(length)
     chunks = -(-length // t_len)
     pad = chunks * t_len - length
@@ -159,6 +165,19 @@ def selective_scan_chunked(u: torch.Tensor,
     B, C = steps(B)[..., None], steps(C)[:, :, :, None, :]  # (T, b, chunks, N, 1), (T, b, chunks, 1, N)
     a_t = A.float().t().contiguous()  # (N, D)
     grad = torch.is_grad_enabled() and any(v.requires_grad for v in (u, delta, a_t, B, C))
+    if graph_loops and not grad:
+        y = _graph_loop_passes(delta, du, B, C, a_t)
+    else:
+        y = _python_loop_passes(delta, du, B, C, a_t, grad)
+    y = y.view(t_len, b, chunks, d).permute(1, 2, 0, 3).reshape(b, chunks * t_len, d)[:, :length]
+    return _finish(y, u, D, z, dtype)
+
+
+def _python_loop_passes(delta: torch.Tensor, du: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                        a_t: torch.Tensor, grad: bool) -> torch.Tensor:
+    """The chunked scan's passes on its per-step blocks (delta, du (T, b, chunks, 1, D), B (T, b, chunks,
+    N, 1), C (T, b, chunks, 1, N), A^T (N, D)) -> y (T, b, chunks, 1, D); in place unless ``grad``."""
+    t_len, b, chunks, _, d = du.shape
 
     def step(h: torch.Tensor, t: int) -> torch.Tensor:
         """h[t] = exp(delta[t] * A) * h[t - 1] + delta[t] * u[t] * B[t]; in place without autograd."""
@@ -172,7 +191,7 @@ def selective_scan_chunked(u: torch.Tensor,
         h = step(h, t)
     # Carry the true state across chunks: start[c] = total_decay[c - 1] * start[c - 1] + local_end[c - 1].
     total_decay = torch.exp(delta.sum(0) * a_t)  # (b, chunks, N, D)
-    starts = [h.new_zeros(b, n, d)]
+    starts = [h.new_zeros(b, a_t.shape[0], d)]
     for c in range(chunks - 1):
         starts.append(torch.addcmul(h[:, c], total_decay[:, c], starts[-1]))
     h = torch.stack(starts, dim=1)
@@ -182,13 +201,33 @@ def selective_scan_chunked(u: torch.Tensor,
         for t in range(t_len):
             h = step(h, t)
             ys.append(torch.matmul(C[t], h))  # (b, chunks, 1, D)
-        y = torch.stack(ys)
-    else:
-        y = u.new_empty(t_len, b, chunks, 1, d)
-        for t in range(t_len):
-            torch.matmul(C[t], step(h, t), out=y[t])
-    y = y.view(t_len, b, chunks, d).permute(1, 2, 0, 3).reshape(b, chunks * t_len, d)[:, :length]
-    return _finish(y, u, D, z, dtype)
+        return torch.stack(ys)
+    y = du.new_empty(t_len, b, chunks, 1, d)
+    for t in range(t_len):
+        torch.matmul(C[t], step(h, t), out=y[t])
+    return y
+
+
+def _graph_loop_passes(delta: torch.Tensor, du: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                       a_t: torch.Tensor) -> torch.Tensor:
+    """:func:`_python_loop_passes` (no grad) with each loop as one ``torch.ops.higher_order.scan``."""
+    from torch._higher_order_ops.scan import scan
+
+    def step(h, xs):  # the same step; pass 1's per-step output is an unused scalar
+        h = torch.addcmul(h * torch.exp(xs[0] * a_t), xs[1], xs[2])
+        return h, (torch.matmul(xs[3], h) if len(xs) > 3 else h.new_zeros(()))
+
+    def carry(start, xs):  # start[c + 1] = total_decay[c] * start[c] + local_end[c]
+        start = torch.addcmul(xs[0], xs[1], start)
+        return start, start.clone()
+
+    _, b, chunks, _, d = du.shape
+    zero = du.new_zeros(b, 1, a_t.shape[0], d)  # a zero state (init carries must be contiguous)
+    local_end, _ = scan(step, zero.expand(-1, chunks, -1, -1).contiguous(), (delta, du, B))  # pass 1
+    total_decay = torch.exp(delta.sum(0) * a_t)
+    _, ends = scan(carry, zero[:, 0], (local_end.transpose(0, 1), total_decay.transpose(0, 1)))
+    starts = torch.cat([zero, ends[:-1].transpose(0, 1)], dim=1)
+    return scan(step, starts, (delta, du, B, C))[1]  # pass 2: from the true starts, y[t] = C[t] . h[t]
 
 
 def _selective_scan_cuda(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False) -> torch.Tensor:
@@ -217,7 +256,8 @@ def selective_scan(u: torch.Tensor,
             :func:`selective_scan_chunked`; on other devices (e.g. ``meta``, where op counts are taken as on a
             GPU) 'triton'. 'cuda' (mamba_ssm's kernel; an error when unavailable), 'triton' (the custom op
             ``torch.ops.mmrsfm.selective_scan``: one Triton kernel launch on CUDA, the chunked scan
-            elsewhere, see :mod:`~mmrsfm.models.layers.selective_scan_triton`), 'chunked' or 'ref'.
+            elsewhere, see :mod:`~mmrsfm.models.layers.selective_scan_triton`), 'chunked', 'ref' or
+            'export' (the chunked scan with ``graph_loops=True``: in-graph loops, for exporters).
             Defaults to 'auto'.
         chunk_size: Chunk length of the chunked scan. Defaults to None (:func:`default_chunk_size`).
     """
@@ -237,7 +277,7 @@ def selective_scan(u: torch.Tensor,
         return selective_scan_op(*args)
     if impl == 'ref':
         return selective_scan_ref(*args)
-    return selective_scan_chunked(*args, chunk_size=chunk_size)
+    return selective_scan_chunked(*args, chunk_size=chunk_size, graph_loops=impl == 'export')
 
 
 def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,

@@ -6,6 +6,7 @@ import sys
 from typing import Dict, List, Optional
 
 import pytest
+import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(
@@ -39,7 +40,10 @@ def demo_options(dota_root: str, max_iters: int = 4, **extra) -> List[str]:
 def _tool_command(args: List[str], env: Optional[Dict[str, str]]) -> tuple:
     """The command line and environment of ``python <args>`` (or a .sh script); ``env`` adds variables."""
     cmd = (['bash'] if args[0].endswith('.sh') else [sys.executable]) + args
-    return cmd, dict(os.environ, PYTHON=sys.executable, **(env or {}))
+    base = dict(os.environ, PYTHON=sys.executable)
+    if os.environ.get('PYTEST_XDIST_WORKER'):  # workers share the cores: one thread per tool (SINGLE_THREAD)
+        base.setdefault('OMP_NUM_THREADS', '1')
+    return cmd, dict(base, **(env or {}))
 
 
 def run_tool(args: List[str], check: bool = True, timeout: int = 900,
@@ -71,8 +75,12 @@ def finish_tool(proc: subprocess.Popen, timeout: int = 900) -> str:
 
 #: For the e2e runs of tiny models: one intra-op thread per process. Their ops are so small that a
 #: second OpenMP thread costs more than it saves, and far more when other processes share the cores
-#: (measured: 0.06 s vs 0.53 s per UPerNet training step on 2 busy cores).
+#: (measured: 0.06 s vs 0.53 s per UPerNet training step on 2 busy cores). Under pytest-xdist every tool
+#: gets it by default, and each worker runs its own tests on one thread: the README demo ran 404 s on CI
+#: with 2 threads beside the other worker, ~190 s alone.
 SINGLE_THREAD = {'OMP_NUM_THREADS': '1'}
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    torch.set_num_threads(1)
 
 
 def write_child_config(path: str, base: str, body: str) -> str:

@@ -20,9 +20,9 @@ a family whose graph still depends on the export size raises :class:`DynamicShap
 reason, so a static graph never passes for a dynamic one. Export overrides (see :func:`export_mode`)
 route shape-dependent Python shortcuts through size-generic code with identical results.
 
-Dynamic H/W, as of torch 2.10 / onnxscript 0.7: RS-vHeat and ScalableViT backbones (both formats);
-RSMamba and SpectralGPT never (:data:`NO_DYNAMIC`). Whole models are checked the same way; known
-refusal: UPerHead's PPM with pool scales > 1 in ONNX (the adaptive pooling is frozen at the export
+Dynamic H/W, as of torch 2.10 / onnxscript 0.7: every backbone family, both formats (RSMamba's scan then
+takes one chunk length, ``SYMBOLIC_CHUNK``, and its in-graph loops run as many times as the size needs).
+Whole models are checked the same way; known refusal: UPerHead's PPM with pool scales > 1 in ONNX (the adaptive pooling is frozen at the export
 size; fine statically and as a dynamic ExportedProgram).
 """
 import contextlib
@@ -45,15 +45,8 @@ from torch import nn
 import torch._higher_order_ops.partitioner  # noqa: E402
 logging.getLogger(torch._higher_order_ops.partitioner.__name__).setLevel(logging.WARNING)
 
-#: Families that cannot have a dynamic H/W and why (checked before exporting).
-NO_DYNAMIC: Dict[str, str] = {
-    'RSMamba': ('its selective scan picks its chunk length from the token count (default_chunk_size) and pads '
-                'to whole chunks behind a Python branch, so even its in-graph scan loops are traced for one '
-                'H x W'),
-    'SpectralGPT': ('sep_pos_embed / resize_joint_pos_embed skip the position-embedding resize when the token '
-                    'grid equals the native one (a Python branch on H and W), so one graph cannot serve both '
-                    'the native and other sizes'),
-}
+#: Families that cannot have a dynamic H/W and why (checked before exporting); none as of torch 2.10.
+NO_DYNAMIC: Dict[str, str] = {}
 FORMATS = ('onnx', 'exported-program')
 #: Parity bound of the checks: max abs error / max |reference|.
 PARITY_TOL = 1e-4
@@ -172,6 +165,7 @@ def prepare_for_export(module: nn.Module) -> None:
       exporter understands; the chunked pure-PyTorch scan gives the same result, and ``scan_impl='export'``
       writes its loops as in-graph loops (ONNX ``Scan``): unrolled, the chunked scan is ~2,000 graph nodes
       per call at 4,096 tokens, and ``torch.export`` of RSMamba-base at 1024^2 did not finish in 14 min.
+      With a dynamic H/W the loops' trip counts follow the token count.
     - Activation checkpointing is a training feature; off.
     """
     for m in module.modules():

@@ -155,6 +155,21 @@ def test_benchmark_backbones_cpu(tmp_path):
     assert 85 < vit['params_m'] < 87 and 2.5 < vit['gflops_per_img'] < 4
 
 
+def test_benchmark_backbones_onnxruntime_row(tmp_path):
+    """--ort: each model's eager row is followed by an [onnxruntime] row, timed after its export passed the
+    parity check (RSMamba: the scan exported as in-graph loops)."""
+    out_json = str(tmp_path / 'bench.json')
+    arch = "{'embed_dims':16,'num_layers':2,'feedforward_channels':32}"
+    out = run_tool(['tools/analysis_tools/benchmark_backbones.py', '--models', f'RSMamba:arch={arch},img_size=32',
+                    '--sizes', '32', '--iters', '1', '--warmup', '0', '--ort', '--no-baseline', '--out',
+                    out_json]).stdout
+    import json
+    with open(out_json) as f:
+        eager, ort = json.load(f)
+    assert ort['model'] == eager['model'] + ' [onnxruntime]' and 'ORT max rel err' in out
+    assert ort['img_per_s'] > 0 and ort['ort_rel_err'] <= 1e-4 and ort['params_m'] == eager['params_m']
+
+
 def test_benchmark_hco_agreement():
     out = run_tool(['tools/analysis_tools/benchmark_hco.py', '--grids', '5', '12', '--channels', '8',
                     '--batch', '1', '--iters', '1']).stdout

@@ -56,6 +56,13 @@ DEFAULT_PYRAMID = dict(channels=(256, 512, 1024, 2048), mid_channels=(512, 512, 
                        scales=(8, 4, 2, 1), norm_groups=32, dropout=0.5)
 
 
+def _same_grid(a: Tuple, b: Tuple) -> bool:
+    """``a == b`` for concrete sizes; False when a size is symbolic (a dynamic-H/W export), so that the resize
+    is traced into the graph instead of specialising it on the native grid (resampling to the same size is
+    the identity)."""
+    return not any(isinstance(v, torch.SymInt) for v in (*a, *b)) and tuple(a) == tuple(b)
+
+
 def sep_pos_embed(spatial: torch.Tensor, grid: Tuple[int, int], temporal: torch.Tensor,
                   size: Tuple[int, int, int]) -> torch.Tensor:
     """Full position embedding of a (t, h, w) token volume from separate spatial and spectral parts.
@@ -74,11 +81,13 @@ def sep_pos_embed(spatial: torch.Tensor, grid: Tuple[int, int], temporal: torch.
         (1, t * h * w, C).
     """
     t, h, w = size
-    if tuple(grid) != (h, w):
+    if not _same_grid(grid, (h, w)):
         spatial = resize_pos_embed(spatial, tuple(grid), (h, w))
     if temporal.shape[1] != t:
         temporal = resize_rel_pos(temporal[0], t)[None]
-    return spatial.repeat(1, t, 1) + temporal.repeat_interleave(h * w, dim=1)
+    # = spatial.repeat(1, t, 1) + temporal.repeat_interleave(h * w, dim=1), written as a broadcast sum:
+    # repeat_interleave by a symbolic count exports to ONNX with the export size's Expand shape.
+    return (spatial[:, None] + temporal[:, :, None]).flatten(1, 2)
 
 
 def resize_joint_pos_embed(pos_embed: torch.Tensor, src: Tuple[int, int, int],
@@ -89,14 +98,14 @@ def resize_joint_pos_embed(pos_embed: torch.Tensor, src: Tuple[int, int, int],
     interpolations :func:`sep_pos_embed` applies to the separate parts, so a joint embedding that is the
     sum of separate ones resizes to the sum of the resized parts.
     """
-    if tuple(src) == tuple(dst):
+    if _same_grid(src, dst):
         return pos_embed
     (t, h, w), (nt, nh, nw) = src, dst
     if pos_embed.shape[1] != t * h * w:
         raise ValueError(f'pos_embed has {pos_embed.shape[1]} tokens, expected {t} groups x {h}x{w} grid')
     c = pos_embed.shape[-1]
     x = pos_embed.float().reshape(t, h, w, c).permute(0, 3, 1, 2)  # (t, C, h, w): groups as the batch
-    if (h, w) != (nh, nw):
+    if not _same_grid((h, w), (nh, nw)):
         x = F.interpolate(x, size=(nh, nw), mode='bicubic', align_corners=False)
     if t != nt:
         x = x.permute(1, 2, 3, 0).reshape(1, c * nh * nw, t)

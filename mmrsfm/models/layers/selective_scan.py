@@ -54,6 +54,9 @@ selective_scan_cuda_fn = _optional('mamba_ssm.ops.selective_scan_interface', 'se
 causal_conv1d_cuda_fn = _optional('causal_conv1d', 'causal_conv1d_fn')
 
 IMPLS = ('auto', 'chunked', 'ref', 'cuda', 'triton', 'export')
+#: Chunk length for a symbolic sequence length (a dynamic-H/W export): small enough that short sequences
+#: pad little, large enough that long ones loop little (2 x 64 + L / 64 iterations).
+SYMBOLIC_CHUNK = 64
 
 
 def _prepare(u: torch.Tensor, delta: torch.Tensor, delta_bias: Optional[torch.Tensor], delta_softplus: bool):
@@ -123,6 +126,8 @@ def default_chunk_size(length: int) -> int:
     256 0.024. With 2 threads longer chunks mean more, smaller tensor ops (each pays the thread-pool
     overhead), so L = 4096 stops at 256 (0.064 s, vs 0.065 for 512 and 0.067 for 128).
     """
+    if isinstance(length, torch.SymInt):  # a dynamic-H/W export: one chunk length for every size
+        return SYMBOLIC_CHUNK
     t = 2**round(math.log2(max(length, 1)**0.5 * 4))
     return max(1, min(length, max(16, min(256, t))))
 
@@ -150,10 +155,13 @@ def selective_scan_chunked(u: torch.Tensor,
     u, delta = _prepare(u, delta, delta_bias, delta_softplus)
     b, length, d = u.shape
     t_len = chunk_size or default_chunk_size(length)
-    chunks = -(-length // t_len)
+    chunks = (length + t_len - 1) // t_len  # not -(-L // T): ONNX divides symbolic ints truncating
+    symbolic = isinstance(length, torch.SymInt)
+    if symbolic:  # a dynamic-H/W export: one more (all-padding) chunk, so the count is never 1, which
+        chunks = chunks + 1  # torch.export would specialise inside the loop bodies (its 0/1 rule)
     pad = chunks * t_len - length
     du, B, C = delta * u, B.float(), C.float()
-    if pad:  # delta = 0 on padding: decay 1 and no input, so the state passes through unchanged
+    if symbolic or pad:  # delta = 0 on padding: decay 1 and no input, so the state passes through unchanged
         delta, du, B, C = [F.pad(v, (0, 0, 0, pad)) for v in (delta, du, B, C)]
 
     def steps(v: torch.Tensor) -> torch.Tensor:  # (b, L, k) -> (T, b, chunks, k): one block per step
@@ -217,16 +225,16 @@ def _graph_loop_passes(delta: torch.Tensor, du: torch.Tensor, B: torch.Tensor, C
         h = torch.addcmul(h * torch.exp(xs[0] * a_t), xs[1], xs[2])
         return h, (torch.matmul(xs[3], h) if len(xs) > 3 else h.new_zeros(()))
 
-    def carry(start, xs):  # start[c + 1] = total_decay[c] * start[c] + local_end[c]
-        start = torch.addcmul(xs[0], xs[1], start)
-        return start, start.clone()
+    def carry(start, xs):  # start[c + 1] = total_decay[c] * start[c] + local_end[c]; outputs start[c]
+        return torch.addcmul(xs[0], xs[1], start), start.clone()
 
     _, b, chunks, _, d = du.shape
     zero = du.new_zeros(b, 1, a_t.shape[0], d)  # a zero state (init carries must be contiguous)
     local_end, _ = scan(step, zero.expand(-1, chunks, -1, -1).contiguous(), (delta, du, B))  # pass 1
     total_decay = torch.exp(delta.sum(0) * a_t)
-    _, ends = scan(carry, zero[:, 0], (local_end.transpose(0, 1), total_decay.transpose(0, 1)))
-    starts = torch.cat([zero, ends[:-1].transpose(0, 1)], dim=1)
+    _, starts = scan(carry, zero[:, 0], (local_end.transpose(0, 1), total_decay.transpose(0, 1)))
+    # (b, chunks, N, D), with the strides of a new tensor (init carries must match their outputs' metadata)
+    starts = starts.transpose(0, 1).clone(memory_format=torch.contiguous_format)
     return scan(step, starts, (delta, du, B, C))[1]  # pass 2: from the true starts, y[t] = C[t] . h[t]
 
 
@@ -296,7 +304,7 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Te
         bias: (D,). Defaults to None.
         impl: 'auto' (causal_conv1d's CUDA kernel when importable and ``x`` is on CUDA, else the shifted
             multiply-adds), 'shift' or 'conv1d' (``F.conv1d(groups=D)`` on the left-padded, transposed
-            input). Defaults to 'auto'.
+            input; also taken for a symbolic length, as in a dynamic-H/W export). Defaults to 'auto'.
 
     Returns:
         (B, L, D).
@@ -305,7 +313,7 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Te
     w = weight.reshape(d, k)
     if impl == 'auto' and x.is_cuda and causal_conv1d_cuda_fn is not None:
         return causal_conv1d_cuda_fn(x.transpose(1, 2), w, bias).transpose(1, 2)
-    if impl == 'conv1d':
+    if impl == 'conv1d' or isinstance(x.shape[1], torch.SymInt):  # no Python loop bound on a symbolic L
         y = F.conv1d(F.pad(x.transpose(1, 2), (k - 1, 0)), w[:, None], bias, groups=d)  # (B, D, L)
         return y.transpose(1, 2)
     y = x * w[:, k - 1] if bias is None else torch.addcmul(bias.to(x.dtype), x, w[:, k - 1])

@@ -6,7 +6,6 @@ import sys
 from typing import Dict, List, Optional
 
 import pytest
-import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(
@@ -76,11 +75,9 @@ def finish_tool(proc: subprocess.Popen, timeout: int = 900) -> str:
 #: For the e2e runs of tiny models: one intra-op thread per process. Their ops are so small that a
 #: second OpenMP thread costs more than it saves, and far more when other processes share the cores
 #: (measured: 0.06 s vs 0.53 s per UPerNet training step on 2 busy cores). Under pytest-xdist every tool
-#: gets it by default, and each worker runs its own tests on one thread: the README demo ran 404 s on CI
-#: with 2 threads beside the other worker, ~190 s alone.
+#: gets it by default: the README demo ran 404 s on CI with 2 threads beside the other worker, 273 s with
+#: one.
 SINGLE_THREAD = {'OMP_NUM_THREADS': '1'}
-if os.environ.get('PYTEST_XDIST_WORKER'):
-    torch.set_num_threads(1)
 
 
 def write_child_config(path: str, base: str, body: str) -> str:

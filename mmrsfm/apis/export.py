@@ -22,8 +22,8 @@ route shape-dependent Python shortcuts through size-generic code with identical 
 
 Dynamic H/W, as of torch 2.10 / onnxscript 0.7: every backbone family, both formats (RSMamba's scan then
 takes one chunk length, ``SYMBOLIC_CHUNK``, and its in-graph loops run as many times as the size needs).
-Whole models are checked the same way; known refusal: UPerHead's PPM with pool scales > 1 in ONNX (the adaptive pooling is frozen at the export
-size; fine statically and as a dynamic ExportedProgram).
+Whole models are checked the same way; known refusal: UPerHead's PPM with pool scales > 1 in ONNX (the
+adaptive pooling is frozen at the export size; fine statically and as a dynamic ExportedProgram).
 """
 import contextlib
 import logging
